@@ -1,0 +1,176 @@
+#define _GNU_SOURCE // memfd_create
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+#include "config.h"
+#include "control.h"
+#include "prism-control-v1-protocol.h"
+#include "render.h"
+#include "server.h"
+#include "title.h"
+#include "view.h"
+#include "vm.h"
+
+static struct wl_resource *create_one_shot(struct wl_client *client,
+		struct wl_resource *parent, const struct wl_interface *interface,
+		uint32_t id) {
+	struct wl_resource *resource = wl_resource_create(client, interface,
+		wl_resource_get_version(parent), id);
+	if (resource == NULL) {
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	wl_resource_set_implementation(resource, NULL, NULL, NULL);
+	return resource;
+}
+
+static void control_handle_destroy(struct wl_client *client,
+		struct wl_resource *resource) {
+	wl_resource_destroy(resource);
+}
+
+static void control_handle_list_windows(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *list = create_one_shot(client, resource,
+		&prism_window_list_v1_interface, id);
+	if (list == NULL) {
+		return;
+	}
+	struct wlr_scene_node *node;
+	wl_list_for_each_reverse(node, &server->windows->node.state.children,
+			state.link) {
+		if (!node->state.enabled || node->data == NULL) {
+			continue;
+		}
+		struct prism_view *view = wl_container_of(
+			(struct prism_node *)node->data, view, view_tag);
+		char app_id[TITLE_BUF_SIZE];
+		title_sanitise(view->xdg_surface->toplevel->app_id, false, app_id,
+			sizeof(app_id));
+		prism_window_list_v1_send_window(list, view->id,
+			view->vm ? vm_name(view->vm) : "", view->title, app_id,
+			view->x, view->y, view->geometry.width,
+			view->geometry.height, view_is_focused(view) ? 1 : 0);
+	}
+	prism_window_list_v1_send_done(list);
+	wl_resource_destroy(list);
+}
+
+static void control_handle_list_vms(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *list = create_one_shot(client, resource,
+		&prism_vm_list_v1_interface, id);
+	if (list == NULL) {
+		return;
+	}
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		prism_vm_list_v1_send_vm(list, vm_name(vm), vm_label(vm),
+			vm_colour(vm), vm->socket_path, vm->config->allowlist,
+			(uint32_t)vm_client_count(vm), (uint32_t)vm_window_count(vm));
+	}
+	prism_vm_list_v1_send_done(list);
+	wl_resource_destroy(list);
+}
+
+static int memfd_with(const void *data, size_t size) {
+	int fd = memfd_create("prism-screenshot", MFD_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	const char *p = data;
+	while (size > 0) {
+		ssize_t n = write(fd, p, size);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	return fd;
+}
+
+static void control_handle_screenshot(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *shot = create_one_shot(client, resource,
+		&prism_screenshot_v1_interface, id);
+	if (shot == NULL) {
+		return;
+	}
+	int width, height, stride;
+	const char *reason = NULL;
+	void *pixels = render_screenshot(server, &width, &height, &stride, &reason);
+	if (pixels == NULL) {
+		prism_screenshot_v1_send_failed(shot, reason);
+		wl_resource_destroy(shot);
+		return;
+	}
+	int fd = memfd_with(pixels, (size_t)stride * (size_t)height);
+	free(pixels);
+	if (fd < 0) {
+		prism_screenshot_v1_send_failed(shot, "cannot create the memfd");
+	} else {
+		prism_screenshot_v1_send_ready(shot, fd, (uint32_t)width,
+			(uint32_t)height, (uint32_t)stride);
+		close(fd);
+	}
+	wl_resource_destroy(shot);
+}
+
+static void control_handle_key(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, const char *combo) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *req = create_one_shot(client, resource,
+		&prism_request_v1_interface, id);
+	if (req == NULL) {
+		return;
+	}
+	const char *reason = NULL;
+	if (seat_inject_combo(&server->seat, combo, &reason)) {
+		prism_request_v1_send_done(req);
+	} else {
+		prism_request_v1_send_failed(req, reason);
+	}
+	wl_resource_destroy(req);
+}
+
+static const struct prism_control_v1_interface control_impl = {
+	.destroy = control_handle_destroy,
+	.list_windows = control_handle_list_windows,
+	.list_vms = control_handle_list_vms,
+	.screenshot = control_handle_screenshot,
+	.key = control_handle_key,
+};
+
+static void control_bind(struct wl_client *client, void *data,
+		uint32_t version, uint32_t id) {
+	/* The global filter already hides this global from VM clients; this
+	 * is the belt to those braces. */
+	if (vm_from_client(client) != NULL) {
+		wl_client_post_implementation_error(client,
+			"prism_control_v1 is not for VM clients");
+		return;
+	}
+	struct wl_resource *resource = wl_resource_create(client,
+		&prism_control_v1_interface, (int)version, id);
+	if (resource == NULL) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &control_impl, data, NULL);
+}
+
+bool control_init(struct prism_server *server) {
+	server->control_global = wl_global_create(server->display,
+		&prism_control_v1_interface, 1, server, control_bind);
+	return server->control_global != NULL;
+}

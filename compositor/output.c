@@ -1,0 +1,273 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/util/log.h>
+#include <wlr/util/region.h>
+#include "output.h"
+#include "render.h"
+#include "server.h"
+#include "view.h"
+
+static struct wlr_box output_layout_box(struct prism_output *output) {
+	struct wlr_box *box = wlr_output_layout_get_box(
+		output->server->output_layout, output->wlr_output);
+	return box ? *box : (struct wlr_box){0};
+}
+
+void output_damage_layout_box(struct prism_server *server,
+		const struct wlr_box *box) {
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_box ob = output_layout_box(output);
+		struct wlr_box inter;
+		if (output->damage == NULL ||
+				!wlr_box_intersection(&inter, &ob, box)) {
+			continue;
+		}
+		/* Round outwards: damage that falls short leaves stale pixels
+		 * on fractionally scaled outputs. */
+		double scale = output->wlr_output->scale;
+		int x1 = (int)floor((inter.x - ob.x) * scale);
+		int y1 = (int)floor((inter.y - ob.y) * scale);
+		int x2 = (int)ceil((inter.x + inter.width - ob.x) * scale);
+		int y2 = (int)ceil((inter.y + inter.height - ob.y) * scale);
+		struct wlr_box damage = { x1, y1, x2 - x1, y2 - y1 };
+		wlr_output_damage_add_box(output->damage, &damage);
+	}
+}
+
+void output_damage_layout_region(struct prism_server *server,
+		pixman_region32_t *region) {
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->damage == NULL) {
+			continue;
+		}
+		struct wlr_box ob = output_layout_box(output);
+		pixman_region32_t local;
+		pixman_region32_init(&local);
+		pixman_region32_intersect_rect(&local, region, ob.x, ob.y,
+			(unsigned)ob.width, (unsigned)ob.height);
+		if (pixman_region32_not_empty(&local)) {
+			pixman_region32_translate(&local, -ob.x, -ob.y);
+			wlr_region_scale(&local, &local, output->wlr_output->scale);
+			if (ceilf(output->wlr_output->scale) !=
+					output->wlr_output->scale) {
+				wlr_region_expand(&local, &local, 1);
+			}
+			wlr_output_damage_add(output->damage, &local);
+		}
+		pixman_region32_fini(&local);
+	}
+}
+
+void output_damage_all(struct prism_server *server) {
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->damage != NULL) {
+			wlr_output_damage_add_whole(output->damage);
+		}
+	}
+}
+
+static void update_surface_outputs(struct wlr_surface *surface, int lx, int ly,
+		void *data) {
+	struct prism_server *server = data;
+	struct wlr_box box = {
+		lx, ly, surface->current.width, surface->current.height
+	};
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_box ob = output_layout_box(output);
+		struct wlr_box inter;
+		if (wlr_box_intersection(&inter, &ob, &box)) {
+			wlr_surface_send_enter(surface, output->wlr_output);
+		} else {
+			wlr_surface_send_leave(surface, output->wlr_output);
+		}
+	}
+}
+
+void output_update_surface_outputs(struct prism_view *view) {
+	view_for_each_surface(view, update_surface_outputs, view->server);
+}
+
+struct frame_done {
+	struct prism_output *output;
+	struct timespec now;
+};
+
+static void send_frame_done(struct wlr_surface *surface, int lx, int ly,
+		void *data) {
+	struct frame_done *fd = data;
+	struct prism_server *server = fd->output->server;
+	wlr_surface_send_frame_done(surface, &fd->now);
+	wlr_presentation_surface_sampled_on_output(server->presentation, surface,
+		fd->output->wlr_output);
+}
+
+static void output_send_frame_done(struct prism_output *output) {
+	struct frame_done fd = { .output = output };
+	clock_gettime(CLOCK_MONOTONIC, &fd.now);
+	struct wlr_box ob = output_layout_box(output);
+	struct prism_view *view;
+	wl_list_for_each(view, &output->server->views, link) {
+		struct wlr_box frame = view_frame_box(view);
+		struct wlr_box inter;
+		if (wlr_box_intersection(&inter, &frame, &ob)) {
+			view_for_each_surface(view, send_frame_done, &fd);
+		}
+	}
+}
+
+static void output_render(struct prism_output *output, pixman_region32_t *damage) {
+	struct wlr_output *wo = output->wlr_output;
+	struct prism_server *server = output->server;
+	struct wlr_box ob = output_layout_box(output);
+
+	struct render_target target = {
+		.server = server,
+		.renderer = server->renderer,
+		.output = wo,
+		.ox = ob.x,
+		.oy = ob.y,
+		.scale = wo->scale,
+		.transform = wo->transform,
+		.damage = damage,
+	};
+	wlr_output_transformed_resolution(wo, &target.width, &target.height);
+	memcpy(target.transform_matrix, wo->transform_matrix,
+		sizeof(target.transform_matrix));
+
+	wlr_renderer_begin(server->renderer, (uint32_t)wo->width,
+		(uint32_t)wo->height);
+	if (pixman_region32_not_empty(damage)) {
+		render_scene(&target);
+	}
+	wlr_output_render_software_cursors(wo, damage);
+	wlr_renderer_end(server->renderer);
+
+	pixman_region32_t frame_damage;
+	pixman_region32_init(&frame_damage);
+	wlr_region_transform(&frame_damage, &output->damage->current,
+		wlr_output_transform_invert(wo->transform), target.width,
+		target.height);
+	wlr_output_set_damage(wo, &frame_damage);
+	pixman_region32_fini(&frame_damage);
+
+	if (!wlr_output_commit(wo)) {
+		wlr_log(WLR_ERROR, "output %s: commit failed", wo->name);
+	}
+}
+
+static void output_handle_frame(struct wl_listener *listener, void *data) {
+	struct prism_output *output = wl_container_of(listener, output, frame);
+	if (!output->wlr_output->enabled || output->damage == NULL) {
+		return;
+	}
+	bool needs_frame;
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	if (!wlr_output_damage_attach_render(output->damage, &needs_frame,
+			&damage)) {
+		pixman_region32_fini(&damage);
+		return;
+	}
+	if (needs_frame) {
+		output_render(output, &damage);
+	} else {
+		wlr_output_rollback(output->wlr_output);
+	}
+	pixman_region32_fini(&damage);
+	output_send_frame_done(output);
+}
+
+/* wlr_output_damage goes away with its output, possibly before our own
+ * destroy handler runs: drop the frame listener while its signal is alive. */
+static void output_handle_damage_destroy(struct wl_listener *listener,
+		void *data) {
+	struct prism_output *output = wl_container_of(listener, output,
+		damage_destroy);
+	wl_list_remove(&output->frame.link);
+	wl_list_remove(&output->damage_destroy.link);
+	output->damage = NULL;
+}
+
+static void output_handle_destroy(struct wl_listener *listener, void *data) {
+	struct prism_output *output = wl_container_of(listener, output, destroy);
+	if (output->damage != NULL) {
+		output_handle_damage_destroy(&output->damage_destroy, NULL);
+	}
+	wl_list_remove(&output->destroy.link);
+	wl_list_remove(&output->link);
+	free(output);
+}
+
+static void server_new_output(struct wl_listener *listener, void *data) {
+	struct prism_server *server = wl_container_of(listener, server, new_output);
+	struct wlr_output *wlr_output = data;
+
+	if (!wlr_output_init_render(wlr_output, server->allocator,
+			server->renderer)) {
+		wlr_log(WLR_ERROR, "output %s: cannot initialise rendering",
+			wlr_output->name);
+		return;
+	}
+	struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
+	if (mode != NULL) {
+		wlr_output_set_mode(wlr_output, mode);
+	}
+	wlr_output_enable(wlr_output, true);
+	if (!wlr_output_commit(wlr_output)) {
+		wlr_log(WLR_ERROR, "output %s: cannot enable", wlr_output->name);
+		return;
+	}
+
+	struct prism_output *output = calloc(1, sizeof(*output));
+	if (output == NULL) {
+		wlr_log(WLR_ERROR, "output %s: out of memory", wlr_output->name);
+		return;
+	}
+	output->server = server;
+	output->wlr_output = wlr_output;
+	output->damage = wlr_output_damage_create(wlr_output);
+	if (output->damage == NULL) {
+		free(output);
+		return;
+	}
+	wlr_output->data = output;
+	output->frame.notify = output_handle_frame;
+	wl_signal_add(&output->damage->events.frame, &output->frame);
+	output->damage_destroy.notify = output_handle_damage_destroy;
+	wl_signal_add(&output->damage->events.destroy, &output->damage_destroy);
+	output->destroy.notify = output_handle_destroy;
+	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	wl_list_insert(&server->outputs, &output->link);
+
+	wlr_output_layout_add_auto(server->output_layout, wlr_output);
+	wlr_output_damage_add_whole(output->damage);
+	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name,
+		wlr_output->width, wlr_output->height);
+}
+
+static void server_layout_change(struct wl_listener *listener, void *data) {
+	struct prism_server *server = wl_container_of(listener, server,
+		layout_change);
+	output_damage_all(server);
+	struct prism_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		output_update_surface_outputs(view);
+	}
+}
+
+void output_init(struct prism_server *server) {
+	wl_list_init(&server->outputs);
+	server->new_output.notify = server_new_output;
+	wl_signal_add(&server->backend->events.new_output, &server->new_output);
+	server->layout_change.notify = server_layout_change;
+	wl_signal_add(&server->output_layout->events.change,
+		&server->layout_change);
+}

@@ -1,0 +1,349 @@
+#include <errno.h>
+#include <png.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+#include "prism-control-v1-client-protocol.h"
+
+static const char usage[] =
+	"Usage: prismctl COMMAND [ARGS...]\n"
+	"\n"
+	"  windows [--json]        list windows, top of the stack first\n"
+	"  vms [--json]            list isolation units\n"
+	"  screenshot FILE.png     capture the whole output layout\n"
+	"  key COMBO               press a key combination, e.g. Ctrl+Shift+C\n"
+	"\n"
+	"prismctl talks to the Prism on $WAYLAND_DISPLAY (a host socket).\n";
+
+struct ctl {
+	struct wl_display *display;
+	struct prism_control_v1 *control;
+	bool json;
+	bool done;
+	bool failed;
+	size_t count;
+	const char *png_path;
+};
+
+static void json_string(const char *s) {
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", stdout);
+			break;
+		case '\\':
+			fputs("\\\\", stdout);
+			break;
+		case '\n':
+			fputs("\\n", stdout);
+			break;
+		case '\t':
+			fputs("\\t", stdout);
+			break;
+		default:
+			if (*p < 0x20) {
+				printf("\\u%04x", *p);
+			} else {
+				putchar(*p);
+			}
+		}
+	}
+	putchar('"');
+}
+
+static void window_list_window(void *data, struct prism_window_list_v1 *list,
+		uint32_t id, const char *vm, const char *title, const char *app_id,
+		int32_t x, int32_t y, int32_t width, int32_t height,
+		uint32_t focused) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s\n  {\"id\": %u, \"vm\": ", ctl->count ? "," : "", id);
+		if (vm[0] != '\0') {
+			json_string(vm);
+		} else {
+			fputs("null", stdout);
+		}
+		fputs(", \"title\": ", stdout);
+		json_string(title);
+		fputs(", \"app_id\": ", stdout);
+		json_string(app_id);
+		printf(", \"x\": %d, \"y\": %d, \"width\": %d, \"height\": %d, "
+			"\"focused\": %s}", x, y, width, height,
+			focused ? "true" : "false");
+	} else {
+		printf("%-4u %-12s %5d,%-5d %5dx%-5d %s %s\n", id,
+			vm[0] ? vm : "(host)", x, y, width, height,
+			focused ? "*" : " ", title);
+	}
+	ctl->count++;
+}
+
+static void window_list_done(void *data, struct prism_window_list_v1 *list) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s]\n", ctl->count ? "\n" : "");
+	}
+	prism_window_list_v1_destroy(list);
+	ctl->done = true;
+}
+
+static const struct prism_window_list_v1_listener window_list_listener = {
+	.window = window_list_window,
+	.done = window_list_done,
+};
+
+static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
+		const char *name, const char *label, uint32_t colour,
+		const char *socket, const char *allowlist, uint32_t clients,
+		uint32_t windows) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s\n  {\"name\": ", ctl->count ? "," : "");
+		json_string(name);
+		fputs(", \"label\": ", stdout);
+		json_string(label);
+		printf(", \"colour\": \"#%06x\", \"socket\": ", colour & 0xffffff);
+		json_string(socket);
+		fputs(", \"allowlist\": ", stdout);
+		json_string(allowlist);
+		printf(", \"clients\": %u, \"windows\": %u}", clients, windows);
+	} else {
+		printf("%-16s %-16s #%06x %-10s %3u clients %3u windows  %s\n",
+			name, label, colour & 0xffffff, allowlist, clients, windows,
+			socket);
+	}
+	ctl->count++;
+}
+
+static void vm_list_done(void *data, struct prism_vm_list_v1 *list) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s]\n", ctl->count ? "\n" : "");
+	}
+	prism_vm_list_v1_destroy(list);
+	ctl->done = true;
+}
+
+static const struct prism_vm_list_v1_listener vm_list_listener = {
+	.vm = vm_list_vm,
+	.done = vm_list_done,
+};
+
+static bool write_png(const char *path, const uint8_t *pixels, uint32_t width,
+		uint32_t height, uint32_t stride) {
+	FILE *f = fopen(path, "wb");
+	if (f == NULL) {
+		fprintf(stderr, "prismctl: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL,
+		NULL, NULL);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	uint8_t *row = malloc((size_t)width * 3);
+	bool ok = false;
+	if (png == NULL || info == NULL || row == NULL) {
+		goto out;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		goto out;
+	}
+	png_init_io(png, f);
+	png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB,
+		PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+		PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (uint32_t y = 0; y < height; y++) {
+		const uint8_t *src = pixels + (size_t)y * stride;
+		for (uint32_t x = 0; x < width; x++) {
+			/* XRGB8888 little-endian: B, G, R, X in memory. */
+			row[x * 3 + 0] = src[x * 4 + 2];
+			row[x * 3 + 1] = src[x * 4 + 1];
+			row[x * 3 + 2] = src[x * 4 + 0];
+		}
+		png_write_row(png, row);
+	}
+	png_write_end(png, NULL);
+	ok = true;
+out:
+	if (png != NULL) {
+		png_destroy_write_struct(&png, info ? &info : NULL);
+	}
+	free(row);
+	if (fclose(f) != 0) {
+		ok = false;
+	}
+	if (!ok) {
+		fprintf(stderr, "prismctl: cannot write %s\n", path);
+	}
+	return ok;
+}
+
+static void screenshot_ready(void *data, struct prism_screenshot_v1 *shot,
+		int32_t fd, uint32_t width, uint32_t height, uint32_t stride) {
+	struct ctl *ctl = data;
+	ctl->done = true;
+	prism_screenshot_v1_destroy(shot);
+	size_t size = (size_t)stride * height;
+	if (width == 0 || height == 0 || stride < width * 4) {
+		fprintf(stderr, "prismctl: bad screenshot geometry\n");
+		ctl->failed = true;
+		close(fd);
+		return;
+	}
+	void *pixels = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (pixels == MAP_FAILED) {
+		fprintf(stderr, "prismctl: cannot map the screenshot: %s\n",
+			strerror(errno));
+		ctl->failed = true;
+		return;
+	}
+	ctl->failed = !write_png(ctl->png_path, pixels, width, height, stride);
+	munmap(pixels, size);
+	if (!ctl->failed) {
+		printf("%s\n", ctl->png_path);
+	}
+}
+
+static void screenshot_failed(void *data, struct prism_screenshot_v1 *shot,
+		const char *reason) {
+	struct ctl *ctl = data;
+	fprintf(stderr, "prismctl: screenshot failed: %s\n", reason);
+	prism_screenshot_v1_destroy(shot);
+	ctl->done = true;
+	ctl->failed = true;
+}
+
+static const struct prism_screenshot_v1_listener screenshot_listener = {
+	.ready = screenshot_ready,
+	.failed = screenshot_failed,
+};
+
+static void request_done(void *data, struct prism_request_v1 *req) {
+	struct ctl *ctl = data;
+	prism_request_v1_destroy(req);
+	ctl->done = true;
+}
+
+static void request_failed(void *data, struct prism_request_v1 *req,
+		const char *reason) {
+	struct ctl *ctl = data;
+	fprintf(stderr, "prismctl: %s\n", reason);
+	prism_request_v1_destroy(req);
+	ctl->done = true;
+	ctl->failed = true;
+}
+
+static const struct prism_request_v1_listener request_listener = {
+	.done = request_done,
+	.failed = request_failed,
+};
+
+static void registry_global(void *data, struct wl_registry *registry,
+		uint32_t name, const char *interface, uint32_t version) {
+	struct ctl *ctl = data;
+	if (strcmp(interface, prism_control_v1_interface.name) == 0) {
+		ctl->control = wl_registry_bind(registry, name,
+			&prism_control_v1_interface, 1);
+	}
+}
+
+static void registry_global_remove(void *data, struct wl_registry *registry,
+		uint32_t name) {
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_global,
+	.global_remove = registry_global_remove,
+};
+
+static int fail_usage(void) {
+	fputs(usage, stderr);
+	return 2;
+}
+
+int main(int argc, char *argv[]) {
+	if (argc < 2) {
+		return fail_usage();
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	const char *cmd = argv[1];
+	struct ctl ctl = {0};
+	bool list = strcmp(cmd, "windows") == 0 || strcmp(cmd, "vms") == 0;
+	if (list) {
+		if (argc == 3 && strcmp(argv[2], "--json") == 0) {
+			ctl.json = true;
+		} else if (argc != 2) {
+			return fail_usage();
+		}
+	} else if (strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "key") == 0) {
+		if (argc != 3) {
+			return fail_usage();
+		}
+	} else {
+		fprintf(stderr, "prismctl: unknown command '%s'\n", cmd);
+		return fail_usage();
+	}
+
+	ctl.display = wl_display_connect(NULL);
+	if (ctl.display == NULL) {
+		fprintf(stderr, "prismctl: cannot connect to the Wayland display "
+			"'%s'\n", getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY") :
+			"wayland-0");
+		return 1;
+	}
+	struct wl_registry *registry = wl_display_get_registry(ctl.display);
+	wl_registry_add_listener(registry, &registry_listener, &ctl);
+	if (wl_display_roundtrip(ctl.display) < 0 || ctl.control == NULL) {
+		fprintf(stderr, "prismctl: the compositor offers no "
+			"prism_control_v1 (not Prism, or not a host socket)\n");
+		wl_display_disconnect(ctl.display);
+		return 1;
+	}
+
+	if (strcmp(cmd, "windows") == 0) {
+		if (ctl.json) {
+			fputs("[", stdout);
+		}
+		struct prism_window_list_v1 *l =
+			prism_control_v1_list_windows(ctl.control);
+		prism_window_list_v1_add_listener(l, &window_list_listener, &ctl);
+	} else if (strcmp(cmd, "vms") == 0) {
+		if (ctl.json) {
+			fputs("[", stdout);
+		}
+		struct prism_vm_list_v1 *l = prism_control_v1_list_vms(ctl.control);
+		prism_vm_list_v1_add_listener(l, &vm_list_listener, &ctl);
+	} else if (strcmp(cmd, "screenshot") == 0) {
+		ctl.png_path = argv[2];
+		struct prism_screenshot_v1 *s =
+			prism_control_v1_screenshot(ctl.control);
+		prism_screenshot_v1_add_listener(s, &screenshot_listener, &ctl);
+	} else {
+		struct prism_request_v1 *r = prism_control_v1_key(ctl.control,
+			argv[2]);
+		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	}
+
+	while (!ctl.done) {
+		if (wl_display_dispatch(ctl.display) < 0) {
+			fprintf(stderr, "prismctl: lost the connection to the "
+				"compositor: %s\n", strerror(wl_display_get_error(ctl.display)));
+			ctl.failed = true;
+			break;
+		}
+	}
+	prism_control_v1_destroy(ctl.control);
+	wl_registry_destroy(registry);
+	wl_display_disconnect(ctl.display);
+	return ctl.failed ? 1 : 0;
+}

@@ -1,0 +1,270 @@
+#include <drm_fourcc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/drm_format_set.h>
+#include <wlr/types/wlr_matrix.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/util/log.h>
+#include "decoration.h"
+#include "render.h"
+#include "server.h"
+#include "view.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+struct wlr_box render_target_box(const struct render_target *t,
+		const struct wlr_box *box) {
+	double x1 = (box->x - t->ox) * t->scale;
+	double y1 = (box->y - t->oy) * t->scale;
+	double x2 = (box->x + box->width - t->ox) * t->scale;
+	double y2 = (box->y + box->height - t->oy) * t->scale;
+	return (struct wlr_box){
+		.x = (int)round(x1),
+		.y = (int)round(y1),
+		.width = (int)round(x2) - (int)round(x1),
+		.height = (int)round(y2) - (int)round(y1),
+	};
+}
+
+static void scissor(struct render_target *t, const pixman_box32_t *rect) {
+	struct wlr_box box = {
+		.x = rect->x1,
+		.y = rect->y1,
+		.width = rect->x2 - rect->x1,
+		.height = rect->y2 - rect->y1,
+	};
+	struct wlr_box buffer_box;
+	wlr_box_transform(&buffer_box, &box,
+		wlr_output_transform_invert(t->transform), t->width, t->height);
+	wlr_renderer_scissor(t->renderer, &buffer_box);
+}
+
+/*
+ * The region of the target to draw for a box: its intersection with the
+ * damage and with the clip. Every draw call goes through here, which is what
+ * keeps a VM's pixels inside its frame (I1).
+ */
+static bool draw_region(struct render_target *t, const struct wlr_box *tbox,
+		const struct wlr_box *clip, pixman_region32_t *region) {
+	pixman_region32_init_rect(region, tbox->x, tbox->y,
+		(unsigned)MAX(tbox->width, 0), (unsigned)MAX(tbox->height, 0));
+	pixman_region32_intersect(region, region, t->damage);
+	if (clip != NULL) {
+		struct wlr_box tclip = render_target_box(t, clip);
+		pixman_region32_intersect_rect(region, region, tclip.x, tclip.y,
+			(unsigned)MAX(tclip.width, 0), (unsigned)MAX(tclip.height, 0));
+	}
+	if (!pixman_region32_not_empty(region)) {
+		pixman_region32_fini(region);
+		return false;
+	}
+	return true;
+}
+
+void render_rect(struct render_target *t, const struct wlr_box *box,
+		const float colour[static 4], const struct wlr_box *clip) {
+	struct wlr_box tbox = render_target_box(t, box);
+	pixman_region32_t region;
+	if (!draw_region(t, &tbox, clip, &region)) {
+		return;
+	}
+	int n;
+	pixman_box32_t *rects = pixman_region32_rectangles(&region, &n);
+	for (int i = 0; i < n; i++) {
+		scissor(t, &rects[i]);
+		wlr_render_rect(t->renderer, &tbox, colour, t->transform_matrix);
+	}
+	pixman_region32_fini(&region);
+}
+
+void render_texture(struct render_target *t, struct wlr_texture *texture,
+		const struct wlr_box *box, const struct wlr_box *clip) {
+	struct wlr_box tbox = render_target_box(t, box);
+	pixman_region32_t region;
+	if (!draw_region(t, &tbox, clip, &region)) {
+		return;
+	}
+	float matrix[9];
+	wlr_matrix_project_box(matrix, &tbox, WL_OUTPUT_TRANSFORM_NORMAL, 0,
+		t->transform_matrix);
+	int n;
+	pixman_box32_t *rects = pixman_region32_rectangles(&region, &n);
+	for (int i = 0; i < n; i++) {
+		scissor(t, &rects[i]);
+		wlr_render_texture_with_matrix(t->renderer, texture, matrix, 1.0f);
+	}
+	pixman_region32_fini(&region);
+}
+
+struct surface_pass {
+	struct render_target *target;
+	const struct wlr_box *clip;
+};
+
+static void render_surface(struct wlr_surface *surface, int lx, int ly,
+		void *data) {
+	struct surface_pass *pass = data;
+	struct render_target *t = pass->target;
+	struct wlr_texture *texture = wlr_surface_get_texture(surface);
+	if (texture == NULL) {
+		return;
+	}
+	struct wlr_box box = {
+		.x = lx,
+		.y = ly,
+		.width = surface->current.width,
+		.height = surface->current.height,
+	};
+	struct wlr_box tbox = render_target_box(t, &box);
+	pixman_region32_t region;
+	if (!draw_region(t, &tbox, pass->clip, &region)) {
+		return;
+	}
+	struct wlr_fbox src;
+	wlr_surface_get_buffer_source_box(surface, &src);
+	float matrix[9];
+	wlr_matrix_project_box(matrix, &tbox,
+		wlr_output_transform_invert(surface->current.transform), 0,
+		t->transform_matrix);
+	int n;
+	pixman_box32_t *rects = pixman_region32_rectangles(&region, &n);
+	for (int i = 0; i < n; i++) {
+		scissor(t, &rects[i]);
+		wlr_render_subtexture_with_matrix(t->renderer, texture, &src,
+			matrix, 1.0f);
+	}
+	pixman_region32_fini(&region);
+}
+
+static void render_view(struct render_target *t, struct prism_view *view) {
+	struct prism_decor *decor = &t->server->decor;
+	decor_render_view(decor, t, view);
+
+	/* The content tree is clipped to the window geometry: a subsurface
+	 * placed or sized outside it is cut at the frame (I1, I2). */
+	struct wlr_box content = view_content_box(view);
+	struct surface_pass pass = { .target = t, .clip = &content };
+	scene_node_for_each_surface(&view->content->node, view->x, view->y,
+		render_surface, &pass);
+
+	struct wlr_scene_node *node;
+	wl_list_for_each(node, &view->popups->node.state.children, state.link) {
+		if (!node->state.enabled || node->data == NULL) {
+			continue;
+		}
+		struct prism_popup *popup = wl_container_of(
+			(struct prism_node *)node->data, popup, tag);
+		struct wlr_box box = popup->box;
+		box.x += view->x;
+		box.y += view->y;
+		decor_render_popup(decor, t, view, &box);
+		pass.clip = &box;
+		scene_node_for_each_surface(node, view->x, view->y,
+			render_surface, &pass);
+	}
+}
+
+void render_scene(struct render_target *t) {
+	struct prism_server *server = t->server;
+	float bg[4];
+	decor_colour_to_float(server->config.background, 1.0f, bg);
+
+	int n;
+	pixman_box32_t *rects = pixman_region32_rectangles(t->damage, &n);
+	for (int i = 0; i < n; i++) {
+		scissor(t, &rects[i]);
+		wlr_renderer_clear(t->renderer, bg);
+	}
+
+	struct wlr_scene_node *node;
+	wl_list_for_each(node, &server->windows->node.state.children, state.link) {
+		if (!node->state.enabled || node->data == NULL) {
+			continue;
+		}
+		struct prism_view *view = wl_container_of(
+			(struct prism_node *)node->data, view, view_tag);
+		render_view(t, view);
+	}
+	wlr_renderer_scissor(t->renderer, NULL);
+}
+
+#define SCREENSHOT_MAX 16384
+
+void *render_screenshot(struct prism_server *server, int *width, int *height,
+		int *stride, const char **reason) {
+	struct wlr_box *layout = wlr_output_layout_get_box(server->output_layout,
+		NULL);
+	if (layout == NULL || wlr_box_empty(layout)) {
+		*reason = "there is no output";
+		return NULL;
+	}
+	if (layout->width > SCREENSHOT_MAX || layout->height > SCREENSHOT_MAX) {
+		*reason = "the output layout is too large to capture";
+		return NULL;
+	}
+
+	struct wlr_drm_format *format = calloc(1,
+		sizeof(*format) + sizeof(format->modifiers[0]));
+	if (format == NULL) {
+		*reason = "out of memory";
+		return NULL;
+	}
+	format->format = DRM_FORMAT_XRGB8888;
+	format->len = 1;
+	format->capacity = 1;
+	format->modifiers[0] = DRM_FORMAT_MOD_INVALID;
+	struct wlr_buffer *buffer = wlr_allocator_create_buffer(server->allocator,
+		layout->width, layout->height, format);
+	free(format);
+	if (buffer == NULL) {
+		*reason = "cannot allocate the capture buffer";
+		return NULL;
+	}
+
+	int row = layout->width * 4;
+	void *data = malloc((size_t)row * (size_t)layout->height);
+	if (data == NULL) {
+		wlr_buffer_drop(buffer);
+		*reason = "out of memory";
+		return NULL;
+	}
+
+	if (!wlr_renderer_begin_with_buffer(server->renderer, buffer)) {
+		free(data);
+		wlr_buffer_drop(buffer);
+		*reason = "the renderer cannot draw into the capture buffer";
+		return NULL;
+	}
+	pixman_region32_t damage;
+	pixman_region32_init_rect(&damage, 0, 0, (unsigned)layout->width,
+		(unsigned)layout->height);
+	struct render_target t = {
+		.server = server,
+		.renderer = server->renderer,
+		.ox = layout->x,
+		.oy = layout->y,
+		.scale = 1.0f,
+		.width = layout->width,
+		.height = layout->height,
+		.transform = WL_OUTPUT_TRANSFORM_NORMAL,
+		.damage = &damage,
+	};
+	wlr_matrix_identity(t.transform_matrix);
+	render_scene(&t);
+	bool ok = wlr_renderer_read_pixels(server->renderer, DRM_FORMAT_XRGB8888,
+		NULL, (uint32_t)row, (uint32_t)layout->width,
+		(uint32_t)layout->height, 0, 0, 0, 0, data);
+	wlr_renderer_end(server->renderer);
+	pixman_region32_fini(&damage);
+	wlr_buffer_drop(buffer);
+	if (!ok) {
+		free(data);
+		*reason = "the renderer cannot read the capture back";
+		return NULL;
+	}
+	*width = layout->width;
+	*height = layout->height;
+	*stride = row;
+	return data;
+}

@@ -1,0 +1,87 @@
+#ifndef PRISM_SEAT_H
+#define PRISM_SEAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+#include <wlr/util/box.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_xcursor_manager.h>
+
+struct prism_server;
+struct prism_view;
+
+/* Presses taken by Prism whose releases must not reach a client. */
+#define PRISM_CONSUMED_KEYS_MAX 16
+
+enum prism_cursor_mode {
+	PRISM_CURSOR_PASSTHROUGH,
+	PRISM_CURSOR_MOVE,
+	PRISM_CURSOR_RESIZE,
+};
+
+struct prism_seat {
+	struct prism_server *server;
+	struct wlr_seat *seat;
+	struct wlr_cursor *cursor;
+	struct wlr_xcursor_manager *cursor_manager;
+	struct wl_list keyboards; // prism_keyboard::link
+	struct wlr_input_device *virtual_keyboard;
+
+	enum prism_cursor_mode cursor_mode;
+	struct prism_view *grabbed_view;
+	double grab_x, grab_y;
+	struct wlr_box grab_geometry;
+	uint32_t resize_edges;
+	uint32_t consumed_buttons[PRISM_CONSUMED_KEYS_MAX];
+	size_t consumed_buttons_len;
+
+	struct wl_listener cursor_motion;
+	struct wl_listener cursor_motion_absolute;
+	struct wl_listener cursor_button;
+	struct wl_listener cursor_axis;
+	struct wl_listener cursor_frame;
+	struct wl_listener request_cursor;
+	struct wl_listener request_set_selection;
+	struct wl_listener request_set_primary_selection;
+	struct wl_listener request_start_drag;
+	struct wl_listener start_drag;
+};
+
+struct prism_keyboard {
+	struct prism_seat *seat;
+	struct wlr_input_device *device;
+	struct wl_list link; // prism_seat::keyboards
+	uint32_t consumed[PRISM_CONSUMED_KEYS_MAX];
+	size_t consumed_len;
+
+	struct wl_listener modifiers;
+	struct wl_listener key;
+	struct wl_listener destroy;
+};
+
+bool seat_init(struct prism_seat *seat, struct prism_server *server);
+void seat_finish(struct prism_seat *seat);
+void seat_add_input(struct prism_seat *seat, struct wlr_input_device *device);
+
+/* Give the keyboard to view (NULL clears focus). Does not raise. */
+void seat_focus_view(struct prism_seat *seat, struct prism_view *view);
+/* Re-evaluate what is under the pointer after the scene changed under it. */
+void seat_update_pointer(struct prism_seat *seat, uint32_t time_msec);
+/* A view is going away: drop grabs and pointer state that refer to it. */
+void seat_view_gone(struct prism_seat *seat, struct prism_view *view);
+
+void seat_begin_interactive(struct prism_seat *seat, struct prism_view *view,
+	enum prism_cursor_mode mode, uint32_t edges);
+
+/*
+ * Press and release a combination such as "Ctrl+Shift+C" on the virtual
+ * keyboard, through the same handler as a physical key. Returns false and
+ * sets *reason when the combination cannot be typed with the current keymap.
+ */
+bool seat_inject_combo(struct prism_seat *seat, const char *combo,
+	const char **reason);
+
+#endif

@@ -1,0 +1,177 @@
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/backend/headless.h>
+#include <wlr/backend/multi.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+#include "control.h"
+#include "output.h"
+#include "server.h"
+#include "view.h"
+#include "vm.h"
+
+static void server_new_input(struct wl_listener *listener, void *data) {
+	struct prism_server *server = wl_container_of(listener, server, new_input);
+	seat_add_input(&server->seat, data);
+}
+
+static void server_new_xdg_surface(struct wl_listener *listener, void *data) {
+	struct prism_server *server = wl_container_of(listener, server,
+		new_xdg_surface);
+	struct wlr_xdg_surface *xdg_surface = data;
+	/* Popups are picked up through their parent's new_popup signal, which
+	 * ties each one to the window it belongs to. */
+	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL) {
+		view_create(server, xdg_surface);
+	}
+}
+
+bool server_init(struct prism_server *server, struct prism_config *config) {
+	server->config = *config;
+	memset(config, 0, sizeof(*config));
+	wl_list_init(&server->views);
+	wl_list_init(&server->vms);
+	wl_list_init(&server->outputs);
+
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		return false;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+
+	server->backend = wlr_backend_autocreate(server->display);
+	if (server->backend == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a backend");
+		return false;
+	}
+	server->renderer = wlr_renderer_autocreate(server->backend);
+	if (server->renderer == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a renderer");
+		return false;
+	}
+	if (!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+		return false;
+	}
+	server->allocator = wlr_allocator_autocreate(server->backend,
+		server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "cannot create an allocator");
+		return false;
+	}
+
+	server->virtual_backend = wlr_headless_backend_create(server->display);
+	if (server->virtual_backend == NULL ||
+			!wlr_multi_backend_add(server->backend, server->virtual_backend)) {
+		wlr_log(WLR_ERROR, "cannot create the virtual input backend");
+		return false;
+	}
+
+	server->compositor = wlr_compositor_create(server->display,
+		server->renderer);
+	server->output_layout = wlr_output_layout_create();
+	server->scene = wlr_scene_create();
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	server->presentation = wlr_presentation_create(server->display,
+		server->backend);
+	if (server->compositor == NULL || server->output_layout == NULL ||
+			server->scene == NULL || server->xdg_shell == NULL ||
+			server->presentation == NULL ||
+			wlr_data_device_manager_create(server->display) == NULL ||
+			wlr_primary_selection_v1_device_manager_create(server->display) == NULL ||
+			wlr_viewporter_create(server->display) == NULL ||
+			wlr_xdg_output_manager_v1_create(server->display,
+				server->output_layout) == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland globals");
+		return false;
+	}
+	server->windows = wlr_scene_tree_create(&server->scene->node);
+	if (server->windows == NULL) {
+		return false;
+	}
+
+	if (!decor_init(&server->decor, server) ||
+			!seat_init(&server->seat, server) ||
+			!control_init(server)) {
+		return false;
+	}
+	output_init(server);
+	surface_tracking_init(server);
+
+	server->new_input.notify = server_new_input;
+	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+	server->new_xdg_surface.notify = server_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface,
+		&server->new_xdg_surface);
+
+	return vms_init(server);
+}
+
+bool server_start(struct prism_server *server) {
+	if (!wlr_backend_start(server->backend)) {
+		wlr_log(WLR_ERROR, "cannot start the backend");
+		return false;
+	}
+	server->seat.virtual_keyboard = wlr_headless_add_input_device(
+		server->virtual_backend, WLR_INPUT_DEVICE_KEYBOARD);
+	if (server->seat.virtual_keyboard == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the virtual keyboard");
+		return false;
+	}
+	/* The host socket comes last: a client that finds it can rely on
+	 * outputs, VM sockets and every global being there. */
+	server->socket = wl_display_add_socket_auto(server->display);
+	if (server->socket == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the host socket");
+		return false;
+	}
+	setenv("WAYLAND_DISPLAY", server->socket, true);
+	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", server->socket);
+	return true;
+}
+
+/* Listeners of a half-initialised server may never have been added. */
+static void listener_remove(struct wl_listener *listener) {
+	if (listener->link.next != NULL) {
+		wl_list_remove(&listener->link);
+		listener->link.next = NULL;
+	}
+}
+
+void server_finish(struct prism_server *server) {
+	if (server->display == NULL) {
+		config_finish(&server->config);
+		return;
+	}
+	vms_finish(server);
+	wl_display_destroy_clients(server->display);
+	listener_remove(&server->new_xdg_surface);
+	listener_remove(&server->new_input);
+	listener_remove(&server->new_surface);
+	seat_finish(&server->seat);
+	if (server->backend != NULL) {
+		wlr_backend_destroy(server->backend);
+	}
+	listener_remove(&server->new_output);
+	listener_remove(&server->layout_change);
+	decor_finish(&server->decor);
+	if (server->scene != NULL) {
+		wlr_scene_node_destroy(&server->scene->node);
+	}
+	if (server->allocator != NULL) {
+		wlr_allocator_destroy(server->allocator);
+	}
+	if (server->renderer != NULL) {
+		wlr_renderer_destroy(server->renderer);
+	}
+	if (server->output_layout != NULL) {
+		wlr_output_layout_destroy(server->output_layout);
+	}
+	wl_display_destroy(server->display);
+	config_finish(&server->config);
+}

@@ -1,0 +1,70 @@
+#ifndef PRISM_SERVER_H
+#define PRISM_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include "config.h"
+#include "decoration.h"
+#include "seat.h"
+
+struct prism_server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct wlr_backend *backend;
+	/* A headless backend of our own that carries Prism's virtual keyboard,
+	 * so `prismctl key` works on every backend, DRM and nested included. */
+	struct wlr_backend *virtual_backend;
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_compositor *compositor;
+	struct wlr_presentation *presentation;
+	struct wlr_xdg_shell *xdg_shell;
+
+	/*
+	 * The scene graph is the window tree: stacking, surface trees and
+	 * hit-testing. Prism renders it itself (render.c) because wlroots 0.15's
+	 * scene renderer can neither clip a surface tree to its frame (I1) nor
+	 * draw frames with our own shaders.
+	 */
+	struct wlr_scene *scene;
+	struct wlr_scene_tree *windows; // children: view::tree, bottom first
+
+	struct wlr_output_layout *output_layout;
+	struct wl_list outputs; // prism_output::link
+
+	struct wl_list views; // prism_view::link, most recently focused first
+	struct prism_view *focused_view;
+	uint32_t next_view_id;
+
+	struct prism_seat seat;
+	struct prism_decor decor;
+
+	struct prism_config config;
+	struct wl_list vms; // prism_vm::link
+
+	const char *socket; // WAYLAND_DISPLAY of the host socket
+	struct wl_global *control_global;
+
+	pid_t child_pid; // the command given after "--", or 0
+	int exit_status;
+
+	struct wl_listener new_output;
+	struct wl_listener new_input;
+	struct wl_listener new_virtual_input;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener new_surface;
+	struct wl_listener layout_change;
+};
+
+bool server_init(struct prism_server *server, struct prism_config *config);
+bool server_start(struct prism_server *server);
+void server_finish(struct prism_server *server);
+
+#endif

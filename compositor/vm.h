@@ -1,0 +1,54 @@
+#ifndef PRISM_VM_H
+#define PRISM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+struct prism_server;
+struct prism_vm_config;
+
+/*
+ * An isolation unit. Its identity (name, label, colour, policy) comes from
+ * the host's config only; a client is tagged with its VM by the socket it was
+ * accepted on, never by anything the guest says.
+ */
+struct prism_vm {
+	struct prism_server *server;
+	struct wl_list link; // prism_server::vms
+	const struct prism_vm_config *config;
+
+	char socket_path[108];
+	char lock_path[128];
+	int listen_fd;
+	int lock_fd;
+	struct wl_event_source *listen_source;
+
+	struct wl_list clients; // prism_vm_client::link
+	uint32_t next_client_id;
+};
+
+struct prism_vm_client {
+	struct prism_vm *vm;
+	struct wl_client *client;
+	uint32_t id;
+	struct wl_list link; // prism_vm::clients
+	struct wl_listener destroy;
+};
+
+/* Create every configured VM's socket; install the per-VM global filter. */
+bool vms_init(struct prism_server *server);
+void vms_finish(struct prism_server *server);
+
+/* The VM a client belongs to, or NULL for a host client. */
+struct prism_vm *vm_from_client(struct wl_client *client);
+struct prism_vm_client *vm_client_from_client(struct wl_client *client);
+
+const char *vm_name(const struct prism_vm *vm);
+const char *vm_label(const struct prism_vm *vm);
+uint32_t vm_colour(const struct prism_vm *vm);
+size_t vm_client_count(const struct prism_vm *vm);
+size_t vm_window_count(const struct prism_vm *vm);
+
+#endif

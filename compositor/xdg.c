@@ -1,0 +1,484 @@
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/util/edges.h>
+#include <wlr/util/log.h>
+#include "config.h"
+#include "decoration.h"
+#include "output.h"
+#include "server.h"
+#include "title.h"
+#include "view.h"
+#include "vm.h"
+
+/* Offset between successive new windows, so they do not hide each other. */
+#define CASCADE_STEP 32
+#define CASCADE_STEPS 8
+
+static void popup_damage(struct prism_popup *popup) {
+	struct prism_view *view = popup->view;
+	int pb = view->server->decor.popup_border;
+	struct wlr_box box = {
+		.x = view->x + popup->box.x - pb,
+		.y = view->y + popup->box.y - pb,
+		.width = popup->box.width + 2 * pb,
+		.height = popup->box.height + 2 * pb,
+	};
+	output_damage_layout_box(view->server, &box);
+}
+
+/* The popup's surface origin relative to its toplevel's surface origin. */
+static void popup_surface_origin(struct wlr_xdg_popup *popup, int *x, int *y) {
+	double sx = 0, sy = 0;
+	while (popup != NULL && popup->parent != NULL) {
+		double px, py;
+		wlr_xdg_popup_get_position(popup, &px, &py);
+		sx += px;
+		sy += py;
+		struct wlr_xdg_surface *parent =
+			wlr_xdg_surface_from_wlr_surface(popup->parent);
+		popup = parent != NULL && parent->role == WLR_XDG_SURFACE_ROLE_POPUP ?
+			parent->popup : NULL;
+	}
+	*x = (int)sx;
+	*y = (int)sy;
+}
+
+static void popup_update_position(struct prism_popup *popup) {
+	struct prism_view *view = popup->view;
+	struct wlr_box geo;
+	wlr_xdg_surface_get_geometry(popup->xdg_popup->base, &geo);
+	int sx, sy;
+	popup_surface_origin(popup->xdg_popup, &sx, &sy);
+	/* Content-origin coordinates: the toplevel's surface origin is at
+	 * minus its window geometry offset. */
+	struct wlr_box box = {
+		.x = sx - view->geometry.x + geo.x,
+		.y = sy - view->geometry.y + geo.y,
+		.width = geo.width,
+		.height = geo.height,
+	};
+	if (memcmp(&box, &popup->box, sizeof(box)) == 0) {
+		return;
+	}
+	bool visible = popup->tree->node.state.enabled;
+	if (visible) {
+		popup_damage(popup);
+	}
+	popup->box = box;
+	wlr_scene_node_set_position(&popup->tree->node, box.x, box.y);
+	wlr_scene_node_set_position(popup->surface_tree, -geo.x, -geo.y);
+	if (visible) {
+		popup_damage(popup);
+	}
+}
+
+static void popup_unconstrain(struct prism_popup *popup) {
+	struct prism_view *view = popup->view;
+	struct wlr_box area = server_usable_area(view->server,
+		view->x + view->geometry.width / 2.0,
+		view->y + view->geometry.height / 2.0);
+	/* In the toplevel surface's coordinates, as wlroots expects. */
+	struct wlr_box box = {
+		.x = area.x - (view->x - view->geometry.x),
+		.y = area.y - (view->y - view->geometry.y),
+		.width = area.width,
+		.height = area.height,
+	};
+	wlr_xdg_popup_unconstrain_from_box(popup->xdg_popup, &box);
+}
+
+static void popup_create(struct prism_view *view, struct wlr_xdg_popup *xdg_popup);
+
+static void popup_handle_map(struct wl_listener *listener, void *data) {
+	struct prism_popup *popup = wl_container_of(listener, popup, map);
+	popup_update_position(popup);
+	wlr_scene_node_set_enabled(&popup->tree->node, true);
+	popup_damage(popup);
+	output_update_surface_outputs(popup->view);
+}
+
+static void popup_handle_unmap(struct wl_listener *listener, void *data) {
+	struct prism_popup *popup = wl_container_of(listener, popup, unmap);
+	popup_damage(popup);
+	wlr_scene_node_set_enabled(&popup->tree->node, false);
+}
+
+static void popup_handle_commit(struct wl_listener *listener, void *data) {
+	struct prism_popup *popup = wl_container_of(listener, popup, commit);
+	popup_update_position(popup);
+}
+
+static void popup_handle_new_popup(struct wl_listener *listener, void *data) {
+	struct prism_popup *popup = wl_container_of(listener, popup, new_popup);
+	popup_create(popup->view, data);
+}
+
+static void popup_handle_destroy(struct wl_listener *listener, void *data) {
+	struct prism_popup *popup = wl_container_of(listener, popup, destroy);
+	if (popup->tree->node.state.enabled) {
+		popup_damage(popup);
+	}
+	wl_list_remove(&popup->map.link);
+	wl_list_remove(&popup->unmap.link);
+	wl_list_remove(&popup->destroy.link);
+	wl_list_remove(&popup->commit.link);
+	wl_list_remove(&popup->new_popup.link);
+	wl_list_remove(&popup->link);
+	popup->xdg_popup->base->data = NULL;
+	wlr_scene_node_destroy(&popup->tree->node);
+	free(popup);
+}
+
+static void popup_create(struct prism_view *view, struct wlr_xdg_popup *xdg_popup) {
+	struct wlr_xdg_surface *base = xdg_popup->base;
+	struct prism_popup *popup = calloc(1, sizeof(*popup));
+	if (popup == NULL) {
+		wl_resource_post_no_memory(base->resource);
+		return;
+	}
+	popup->view = view;
+	popup->xdg_popup = xdg_popup;
+	popup->tag.kind = PRISM_NODE_POPUP;
+	/* Every popup, nested or not, is a direct child of the view's popup
+	 * tree, so each one is clipped to its own box and nothing else. */
+	popup->tree = wlr_scene_tree_create(&view->popups->node);
+	if (popup->tree == NULL) {
+		free(popup);
+		wl_resource_post_no_memory(base->resource);
+		return;
+	}
+	popup->surface_tree = wlr_scene_subsurface_tree_create(&popup->tree->node,
+		base->surface);
+	if (popup->surface_tree == NULL) {
+		wlr_scene_node_destroy(&popup->tree->node);
+		free(popup);
+		wl_resource_post_no_memory(base->resource);
+		return;
+	}
+	popup->tree->node.data = &popup->tag;
+	wlr_scene_node_set_enabled(&popup->tree->node, false);
+	base->data = popup;
+
+	popup->map.notify = popup_handle_map;
+	wl_signal_add(&base->events.map, &popup->map);
+	popup->unmap.notify = popup_handle_unmap;
+	wl_signal_add(&base->events.unmap, &popup->unmap);
+	popup->destroy.notify = popup_handle_destroy;
+	wl_signal_add(&base->events.destroy, &popup->destroy);
+	popup->commit.notify = popup_handle_commit;
+	wl_signal_add(&base->surface->events.commit, &popup->commit);
+	popup->new_popup.notify = popup_handle_new_popup;
+	wl_signal_add(&base->events.new_popup, &popup->new_popup);
+	wl_list_insert(view->popup_list.prev, &popup->link);
+
+	popup_unconstrain(popup);
+}
+
+static void view_place(struct prism_view *view) {
+	struct prism_server *server = view->server;
+	struct prism_decor *decor = &server->decor;
+	struct prism_seat *seat = &server->seat;
+	struct wlr_box area = server_usable_area(server, seat->cursor->x,
+		seat->cursor->y);
+	struct wlr_box max = decor_content_box(decor, &area);
+
+	/* A window larger than the screen is asked to shrink, so that its
+	 * frame and label are always visible. */
+	int width = view->geometry.width, height = view->geometry.height;
+	if (width > max.width || height > max.height) {
+		width = width > max.width ? max.width : width;
+		height = height > max.height ? max.height : height;
+		view_request_size(view, width, height);
+	}
+
+	int x, y;
+	struct wlr_xdg_surface *parent = view->xdg_surface->toplevel->parent;
+	struct prism_view *parent_view = parent ? parent->data : NULL;
+	if (parent_view != NULL && parent_view->mapped) {
+		x = parent_view->x + (parent_view->geometry.width - width) / 2;
+		y = parent_view->y + (parent_view->geometry.height - height) / 2;
+	} else {
+		int step = (int)(server->next_view_id % CASCADE_STEPS) * CASCADE_STEP;
+		x = max.x + (max.width - width) / 2 + step - CASCADE_STEPS * CASCADE_STEP / 2;
+		y = max.y + (max.height - height) / 2 + step - CASCADE_STEPS * CASCADE_STEP / 2;
+	}
+	if (x + width > max.x + max.width) {
+		x = max.x + max.width - width;
+	}
+	if (y + height > max.y + max.height) {
+		y = max.y + max.height - height;
+	}
+	x = x < max.x ? max.x : x;
+	y = y < max.y ? max.y : y;
+	view->x = x;
+	view->y = y;
+	wlr_scene_node_set_position(&view->tree->node, x, y);
+}
+
+/*
+ * A new window takes the keyboard only when that cannot surprise the user:
+ * nothing has focus, or the focused window belongs to the same VM (a dialog
+ * of the application being used). Otherwise it opens unfocused below the
+ * focused window, so a VM cannot steal keystrokes by opening a window (I6).
+ */
+static bool view_may_take_focus(struct prism_view *view) {
+	struct prism_view *focused = view->server->focused_view;
+	return focused == NULL || focused->vm == view->vm;
+}
+
+static void view_handle_map(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, map);
+	struct prism_server *server = view->server;
+	wlr_xdg_surface_get_geometry(view->xdg_surface, &view->geometry);
+	wlr_scene_node_set_position(view->surface_tree, -view->geometry.x,
+		-view->geometry.y);
+	view_place(view);
+	view->mapped = true;
+	wlr_scene_node_set_enabled(&view->tree->node, true);
+	decor_update_title(&server->decor, view, true);
+
+	if (view_may_take_focus(view)) {
+		wl_list_insert(&server->views, &view->link);
+		view_focus(view);
+	} else {
+		struct prism_view *focused = server->focused_view;
+		wl_list_insert(&focused->link, &view->link);
+		wlr_scene_node_place_below(&view->tree->node, &focused->tree->node);
+		view_damage_whole(view);
+	}
+	output_update_surface_outputs(view);
+	seat_update_pointer(&server->seat, 0);
+
+	if (view->vm != NULL) {
+		struct prism_vm_client *vc = vm_client_from_client(
+			wl_resource_get_client(view->xdg_surface->resource));
+		wlr_log(WLR_INFO, "vm=%s client=%u: window %u mapped %dx%d",
+			vm_name(view->vm), vc ? vc->id : 0, view->id,
+			view->geometry.width, view->geometry.height);
+	}
+}
+
+static void view_handle_unmap(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, unmap);
+	struct prism_server *server = view->server;
+	view_damage_whole(view);
+	view->mapped = false;
+	wlr_scene_node_set_enabled(&view->tree->node, false);
+	wl_list_remove(&view->link);
+	wl_list_init(&view->link);
+	seat_view_gone(&server->seat, view);
+
+	if (server->focused_view == view) {
+		server->focused_view = NULL;
+		/* Focus returns to the window the user used before. */
+		if (!wl_list_empty(&server->views)) {
+			struct prism_view *next = wl_container_of(server->views.next,
+				next, link);
+			view_focus(next);
+		} else {
+			seat_focus_view(&server->seat, NULL);
+		}
+	}
+	seat_update_pointer(&server->seat, 0);
+}
+
+static void view_handle_commit(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, commit);
+	struct wlr_box geo;
+	wlr_xdg_surface_get_geometry(view->xdg_surface, &geo);
+	if (!view->mapped) {
+		view->geometry = geo;
+		return;
+	}
+	if (memcmp(&geo, &view->geometry, sizeof(geo)) == 0) {
+		return;
+	}
+	view_damage_whole(view);
+	struct prism_seat *seat = &view->server->seat;
+	if (seat->grabbed_view == view && seat->cursor_mode == PRISM_CURSOR_RESIZE) {
+		/* Keep the edge opposite to the one being dragged in place. */
+		struct wlr_box grab = seat->grab_geometry;
+		if (seat->resize_edges & WLR_EDGE_LEFT) {
+			view->x = grab.x + grab.width - geo.width;
+		}
+		if (seat->resize_edges & WLR_EDGE_TOP) {
+			view->y = grab.y + grab.height - geo.height;
+		}
+		wlr_scene_node_set_position(&view->tree->node, view->x, view->y);
+	}
+	view->geometry = geo;
+	wlr_scene_node_set_position(view->surface_tree, -geo.x, -geo.y);
+	struct prism_popup *popup;
+	wl_list_for_each(popup, &view->popup_list, link) {
+		popup_update_position(popup);
+	}
+	view_damage_whole(view);
+	output_update_surface_outputs(view);
+}
+
+static void view_handle_destroy(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, destroy);
+	wl_list_remove(&view->map.link);
+	wl_list_remove(&view->unmap.link);
+	wl_list_remove(&view->destroy.link);
+	wl_list_remove(&view->commit.link);
+	wl_list_remove(&view->new_popup.link);
+	wl_list_remove(&view->request_move.link);
+	wl_list_remove(&view->request_resize.link);
+	wl_list_remove(&view->request_maximize.link);
+	wl_list_remove(&view->request_fullscreen.link);
+	wl_list_remove(&view->request_minimize.link);
+	wl_list_remove(&view->set_title.link);
+	wl_list_remove(&view->link);
+	seat_view_gone(&view->server->seat, view);
+	view->xdg_surface->data = NULL;
+	wlr_scene_node_destroy(&view->tree->node);
+	decor_view_finish(view);
+	free(view);
+}
+
+static void view_handle_new_popup(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, new_popup);
+	popup_create(view, data);
+}
+
+/*
+ * Interactive move and resize are the user's: a client may only start one
+ * from a button press that is still held on one of its own surfaces.
+ */
+static bool view_owns_pointer_grab(struct prism_view *view, uint32_t serial) {
+	struct wlr_seat *seat = view->server->seat.seat;
+	if (!wlr_seat_validate_pointer_grab_serial(seat, NULL, serial)) {
+		return false;
+	}
+	struct wlr_surface *focus = seat->pointer_state.focused_surface;
+	return focus != NULL &&
+		wlr_surface_get_root_surface(focus) == view->xdg_surface->surface;
+}
+
+static void view_handle_request_move(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, request_move);
+	struct wlr_xdg_toplevel_move_event *event = data;
+	if (view->mapped && view_owns_pointer_grab(view, event->serial)) {
+		seat_begin_interactive(&view->server->seat, view,
+			PRISM_CURSOR_MOVE, 0);
+	}
+}
+
+static void view_handle_request_resize(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, request_resize);
+	struct wlr_xdg_toplevel_resize_event *event = data;
+	if (view->mapped && view_owns_pointer_grab(view, event->serial)) {
+		seat_begin_interactive(&view->server->seat, view,
+			PRISM_CURSOR_RESIZE, event->edges);
+	}
+}
+
+static void view_handle_request_maximize(struct wl_listener *listener,
+		void *data) {
+	struct prism_view *view = wl_container_of(listener, view, request_maximize);
+	if (!view->mapped) {
+		wlr_xdg_surface_schedule_configure(view->xdg_surface);
+		return;
+	}
+	view_set_maximized(view, view->xdg_surface->toplevel->requested.maximized);
+}
+
+static void view_handle_request_fullscreen(struct wl_listener *listener,
+		void *data) {
+	struct prism_view *view = wl_container_of(listener, view,
+		request_fullscreen);
+	/* Fullscreen would hide the frame, the one thing that says which VM a
+	 * window belongs to; it is granted as maximise. */
+	if (!view->mapped) {
+		wlr_xdg_surface_schedule_configure(view->xdg_surface);
+		return;
+	}
+	view_set_maximized(view, view->xdg_surface->toplevel->requested.fullscreen);
+}
+
+static void view_handle_request_minimize(struct wl_listener *listener,
+		void *data) {
+	struct prism_view *view = wl_container_of(listener, view, request_minimize);
+	/* There is no minimised state to show; acknowledge with a configure. */
+	wlr_xdg_surface_schedule_configure(view->xdg_surface);
+}
+
+static void view_handle_set_title(struct wl_listener *listener, void *data) {
+	struct prism_view *view = wl_container_of(listener, view, set_title);
+	bool utf8 = view->vm == NULL || view->vm->config->title_utf8;
+	char title[TITLE_BUF_SIZE];
+	title_sanitise(view->xdg_surface->toplevel->title, utf8, title,
+		sizeof(title));
+	if (strcmp(title, view->title) == 0) {
+		return;
+	}
+	memcpy(view->title, title, sizeof(title));
+	if (view->mapped) {
+		decor_update_title(&view->server->decor, view, true);
+		struct wlr_box content = view_content_box(view);
+		struct wlr_box box = decor_title_box(&view->server->decor, &content);
+		output_damage_layout_box(view->server, &box);
+	}
+}
+
+void view_create(struct prism_server *server, struct wlr_xdg_surface *xdg_surface) {
+	struct prism_view *view = calloc(1, sizeof(*view));
+	if (view == NULL) {
+		wl_resource_post_no_memory(xdg_surface->resource);
+		return;
+	}
+	view->server = server;
+	view->xdg_surface = xdg_surface;
+	view->vm = vm_from_client(wl_resource_get_client(xdg_surface->resource));
+	view->id = ++server->next_view_id;
+	wl_list_init(&view->link);
+	wl_list_init(&view->popup_list);
+	view->view_tag.kind = PRISM_NODE_VIEW;
+	view->content_tag.kind = PRISM_NODE_CONTENT;
+
+	view->tree = wlr_scene_tree_create(&server->windows->node);
+	view->content = view->tree ? wlr_scene_tree_create(&view->tree->node) : NULL;
+	view->surface_tree = view->content ? wlr_scene_subsurface_tree_create(
+		&view->content->node, xdg_surface->surface) : NULL;
+	view->popups = view->surface_tree ?
+		wlr_scene_tree_create(&view->tree->node) : NULL;
+	if (view->popups == NULL) {
+		if (view->tree != NULL) {
+			wlr_scene_node_destroy(&view->tree->node);
+		}
+		free(view);
+		wl_resource_post_no_memory(xdg_surface->resource);
+		return;
+	}
+	view->tree->node.data = &view->view_tag;
+	view->content->node.data = &view->content_tag;
+	wlr_scene_node_set_enabled(&view->tree->node, false);
+	xdg_surface->data = view;
+
+	struct wlr_xdg_toplevel *toplevel = xdg_surface->toplevel;
+	view->map.notify = view_handle_map;
+	wl_signal_add(&xdg_surface->events.map, &view->map);
+	view->unmap.notify = view_handle_unmap;
+	wl_signal_add(&xdg_surface->events.unmap, &view->unmap);
+	view->destroy.notify = view_handle_destroy;
+	wl_signal_add(&xdg_surface->events.destroy, &view->destroy);
+	view->commit.notify = view_handle_commit;
+	wl_signal_add(&xdg_surface->surface->events.commit, &view->commit);
+	view->new_popup.notify = view_handle_new_popup;
+	wl_signal_add(&xdg_surface->events.new_popup, &view->new_popup);
+	view->request_move.notify = view_handle_request_move;
+	wl_signal_add(&toplevel->events.request_move, &view->request_move);
+	view->request_resize.notify = view_handle_request_resize;
+	wl_signal_add(&toplevel->events.request_resize, &view->request_resize);
+	view->request_maximize.notify = view_handle_request_maximize;
+	wl_signal_add(&toplevel->events.request_maximize, &view->request_maximize);
+	view->request_fullscreen.notify = view_handle_request_fullscreen;
+	wl_signal_add(&toplevel->events.request_fullscreen,
+		&view->request_fullscreen);
+	view->request_minimize.notify = view_handle_request_minimize;
+	wl_signal_add(&toplevel->events.request_minimize, &view->request_minimize);
+	view->set_title.notify = view_handle_set_title;
+	wl_signal_add(&toplevel->events.set_title, &view->set_title);
+}
