@@ -157,6 +157,9 @@ static bool write_png(const char *path, const uint8_t *pixels, uint32_t width,
 	png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB,
 		PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		PNG_FILTER_TYPE_DEFAULT);
+	/* No row filters: the file is a little larger, and trivial to read back
+	 * for tests and scripts. */
+	png_set_filter(png, 0, PNG_FILTER_NONE);
 	png_write_info(png, info);
 	for (uint32_t y = 0; y < height; y++) {
 		const uint8_t *src = pixels + (size_t)y * stride;

@@ -18,6 +18,7 @@
 #include "seat.h"
 #include "server.h"
 #include "view.h"
+#include "vm.h"
 
 /* Lock modifiers never change what a binding means. */
 #define BINDING_MOD_MASK (WLR_MODIFIER_SHIFT | WLR_MODIFIER_CTRL | \
@@ -95,18 +96,27 @@ static bool handle_binding(struct prism_seat *seat, uint32_t mods,
 	return false;
 }
 
+/* Keys go to the domain of the focused window, and to no other. */
+static struct wlr_seat *keyboard_target(struct prism_seat *seat,
+		struct wlr_input_device *device) {
+	struct prism_domain_seat *domain = seat->keyboard_domain ?
+		seat->keyboard_domain : seat->host;
+	seat->last_keyboard = device;
+	wlr_seat_set_keyboard(domain->wlr_seat, device);
+	return domain->wlr_seat;
+}
+
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data) {
 	struct prism_keyboard *kb = wl_container_of(listener, kb, modifiers);
-	struct wlr_seat *seat = kb->seat->seat;
-	wlr_seat_set_keyboard(seat, kb->device);
-	wlr_seat_keyboard_notify_modifiers(seat, &kb->device->keyboard->modifiers);
+	struct wlr_seat *target = keyboard_target(kb->seat, kb->device);
+	wlr_seat_keyboard_notify_modifiers(target,
+		&kb->device->keyboard->modifiers);
 }
 
 static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	struct prism_keyboard *kb = wl_container_of(listener, kb, key);
 	struct wlr_event_keyboard_key *event = data;
 	struct wlr_keyboard *keyboard = kb->device->keyboard;
-	struct wlr_seat *seat = kb->seat->seat;
 	xkb_keycode_t keycode = event->keycode + 8;
 
 	bool handled = false;
@@ -139,9 +149,9 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	}
 
 	if (!handled) {
-		wlr_seat_set_keyboard(seat, kb->device);
-		wlr_seat_keyboard_notify_key(seat, event->time_msec, event->keycode,
-			event->state);
+		struct wlr_seat *target = keyboard_target(kb->seat, kb->device);
+		wlr_seat_keyboard_notify_key(target, event->time_msec,
+			event->keycode, event->state);
 	}
 }
 
@@ -149,6 +159,9 @@ static void keyboard_handle_destroy(struct wl_listener *listener, void *data) {
 	struct prism_keyboard *kb = wl_container_of(listener, kb, destroy);
 	if (kb->seat->virtual_keyboard == kb->device) {
 		kb->seat->virtual_keyboard = NULL;
+	}
+	if (kb->seat->last_keyboard == kb->device) {
+		kb->seat->last_keyboard = NULL;
 	}
 	wl_list_remove(&kb->modifiers.link);
 	wl_list_remove(&kb->key.link);
@@ -207,7 +220,24 @@ static void seat_add_keyboard(struct prism_seat *seat,
 	kb->destroy.notify = keyboard_handle_destroy;
 	wl_signal_add(&device->events.destroy, &kb->destroy);
 	wl_list_insert(&seat->keyboards, &kb->link);
-	wlr_seat_set_keyboard(seat->seat, device);
+	if (seat->last_keyboard == NULL) {
+		seat->last_keyboard = device;
+	}
+}
+
+static void seat_update_capabilities(struct prism_seat *seat) {
+	seat->capabilities = WL_SEAT_CAPABILITY_POINTER;
+	if (!wl_list_empty(&seat->keyboards)) {
+		seat->capabilities |= WL_SEAT_CAPABILITY_KEYBOARD;
+	}
+	wlr_seat_set_capabilities(seat->host->wlr_seat, seat->capabilities);
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &seat->server->vms, link) {
+		if (vm->domain != NULL) {
+			wlr_seat_set_capabilities(vm->domain->wlr_seat,
+				seat->capabilities);
+		}
+	}
 }
 
 void seat_add_input(struct prism_seat *seat, struct wlr_input_device *device) {
@@ -221,11 +251,19 @@ void seat_add_input(struct prism_seat *seat, struct wlr_input_device *device) {
 	default:
 		break;
 	}
-	uint32_t caps = WL_SEAT_CAPABILITY_POINTER;
-	if (!wl_list_empty(&seat->keyboards)) {
-		caps |= WL_SEAT_CAPABILITY_KEYBOARD;
-	}
-	wlr_seat_set_capabilities(seat->seat, caps);
+	seat_update_capabilities(seat);
+}
+
+struct prism_domain_seat *seat_domain_for_client(struct prism_seat *seat,
+		struct wl_client *client) {
+	struct prism_vm *vm = vm_from_client(client);
+	return vm != NULL && vm->domain != NULL ? vm->domain : seat->host;
+}
+
+struct prism_domain_seat *seat_domain_for_view(struct prism_view *view) {
+	struct prism_seat *seat = &view->server->seat;
+	return view->vm != NULL && view->vm->domain != NULL ?
+		view->vm->domain : seat->host;
 }
 
 void seat_focus_view(struct prism_seat *seat, struct prism_view *view) {
@@ -244,18 +282,29 @@ void seat_focus_view(struct prism_seat *seat, struct prism_view *view) {
 			view_damage_whole(view);
 		}
 	}
-	if (view == NULL) {
-		wlr_seat_keyboard_notify_clear_focus(seat->seat);
+
+	struct prism_domain_seat *domain = view ? seat_domain_for_view(view) : NULL;
+	if (seat->keyboard_domain != NULL && seat->keyboard_domain != domain) {
+		/* The domain losing focus must not keep a focused surface: it
+		 * would be told about key releases it never saw pressed and
+		 * could believe it still has the user's attention. */
+		wlr_seat_keyboard_notify_clear_focus(seat->keyboard_domain->wlr_seat);
+	}
+	seat->keyboard_domain = domain;
+	if (domain == NULL) {
 		return;
 	}
-	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat->seat);
-	if (keyboard != NULL) {
-		wlr_seat_keyboard_notify_enter(seat->seat, view->xdg_surface->surface,
+	struct wlr_surface *surface = view->xdg_surface->surface;
+	struct wlr_input_device *device = seat->last_keyboard;
+	if (device != NULL) {
+		wlr_seat_set_keyboard(domain->wlr_seat, device);
+		struct wlr_keyboard *keyboard = device->keyboard;
+		wlr_seat_keyboard_notify_enter(domain->wlr_seat, surface,
 			keyboard->keycodes, keyboard->num_keycodes,
 			&keyboard->modifiers);
 	} else {
-		wlr_seat_keyboard_notify_enter(seat->seat, view->xdg_surface->surface,
-			NULL, 0, NULL);
+		wlr_seat_keyboard_notify_enter(domain->wlr_seat, surface, NULL, 0,
+			NULL);
 	}
 }
 
@@ -287,16 +336,31 @@ static void process_resize(struct prism_seat *seat) {
 	view_request_size(view, box.width, box.height);
 }
 
+static void pointer_leave_domain(struct prism_seat *seat) {
+	if (seat->pointer_domain != NULL) {
+		wlr_seat_pointer_notify_clear_focus(seat->pointer_domain->wlr_seat);
+		seat->pointer_domain = NULL;
+	}
+}
+
 void seat_update_pointer(struct prism_seat *seat, uint32_t time_msec) {
 	struct prism_hit hit;
 	view_at(seat->server, seat->cursor->x, seat->cursor->y, &hit);
 	if (hit.surface == NULL) {
 		set_default_cursor(seat);
-		wlr_seat_pointer_clear_focus(seat->seat);
+		pointer_leave_domain(seat);
 		return;
 	}
-	wlr_seat_pointer_notify_enter(seat->seat, hit.surface, hit.sx, hit.sy);
-	wlr_seat_pointer_notify_motion(seat->seat, time_msec, hit.sx, hit.sy);
+	struct prism_domain_seat *domain = seat_domain_for_client(seat,
+		wl_resource_get_client(hit.surface->resource));
+	if (domain != seat->pointer_domain) {
+		pointer_leave_domain(seat);
+		seat->pointer_domain = domain;
+	}
+	wlr_seat_pointer_notify_enter(domain->wlr_seat, hit.surface, hit.sx,
+		hit.sy);
+	wlr_seat_pointer_notify_motion(domain->wlr_seat, time_msec, hit.sx,
+		hit.sy);
 }
 
 static void process_cursor_motion(struct prism_seat *seat, uint32_t time_msec) {
@@ -348,7 +412,7 @@ void seat_begin_interactive(struct prism_seat *seat, struct prism_view *view,
 		wlr_xdg_toplevel_set_resizing(view->xdg_surface, true);
 	}
 	/* While the user drags, no client gets pointer events. */
-	wlr_seat_pointer_clear_focus(seat->seat);
+	pointer_leave_domain(seat);
 }
 
 static void end_interactive(struct prism_seat *seat) {
@@ -383,7 +447,8 @@ static bool button_pressed_by_prism(struct prism_seat *seat,
 	/* Click to focus and raise: focus follows the user's hand only. */
 	view_focus(hit.view);
 
-	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat->seat);
+	struct wlr_keyboard *keyboard = seat->last_keyboard ?
+		seat->last_keyboard->keyboard : NULL;
 	uint32_t mods = keyboard ? wlr_keyboard_get_modifiers(keyboard) : 0;
 	if ((mods & BINDING_MOD_MASK) == WLR_MODIFIER_LOGO) {
 		if (event->button == BTN_LEFT) {
@@ -429,8 +494,10 @@ static void seat_cursor_button(struct wl_listener *listener, void *data) {
 				return;
 			}
 		}
-		wlr_seat_pointer_notify_button(seat->seat, event->time_msec,
-			event->button, event->state);
+		if (seat->pointer_domain != NULL) {
+			wlr_seat_pointer_notify_button(seat->pointer_domain->wlr_seat,
+				event->time_msec, event->button, event->state);
+		}
 		return;
 	}
 
@@ -442,66 +509,131 @@ static void seat_cursor_button(struct wl_listener *listener, void *data) {
 		}
 		return;
 	}
-	wlr_seat_pointer_notify_button(seat->seat, event->time_msec,
-		event->button, event->state);
+	if (seat->pointer_domain != NULL) {
+		wlr_seat_pointer_notify_button(seat->pointer_domain->wlr_seat,
+			event->time_msec, event->button, event->state);
+	}
 }
 
 static void seat_cursor_axis(struct wl_listener *listener, void *data) {
 	struct prism_seat *seat = wl_container_of(listener, seat, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
-	wlr_seat_pointer_notify_axis(seat->seat, event->time_msec,
-		event->orientation, event->delta, event->delta_discrete,
-		event->source);
+	if (seat->pointer_domain != NULL) {
+		wlr_seat_pointer_notify_axis(seat->pointer_domain->wlr_seat,
+			event->time_msec, event->orientation, event->delta,
+			event->delta_discrete, event->source);
+	}
 }
 
 static void seat_cursor_frame(struct wl_listener *listener, void *data) {
 	struct prism_seat *seat = wl_container_of(listener, seat, cursor_frame);
-	wlr_seat_pointer_notify_frame(seat->seat);
+	if (seat->pointer_domain != NULL) {
+		wlr_seat_pointer_notify_frame(seat->pointer_domain->wlr_seat);
+	}
 }
 
-static void seat_request_cursor(struct wl_listener *listener, void *data) {
-	struct prism_seat *seat = wl_container_of(listener, seat, request_cursor);
+static void domain_request_cursor(struct wl_listener *listener, void *data) {
+	struct prism_domain_seat *domain = wl_container_of(listener, domain,
+		request_cursor);
 	struct wlr_seat_pointer_request_set_cursor_event *event = data;
 	/* Only the client under the pointer may change its image. */
-	if (seat->seat->pointer_state.focused_client == event->seat_client) {
-		wlr_cursor_set_surface(seat->cursor, event->surface,
+	if (domain->seat->pointer_domain == domain &&
+			domain->wlr_seat->pointer_state.focused_client ==
+			event->seat_client) {
+		wlr_cursor_set_surface(domain->seat->cursor, event->surface,
 			event->hotspot_x, event->hotspot_y);
 	}
 }
 
-static void seat_request_set_selection(struct wl_listener *listener, void *data) {
-	struct prism_seat *seat = wl_container_of(listener, seat,
+static void domain_request_set_selection(struct wl_listener *listener,
+		void *data) {
+	struct prism_domain_seat *domain = wl_container_of(listener, domain,
 		request_set_selection);
 	struct wlr_seat_request_set_selection_event *event = data;
-	wlr_seat_set_selection(seat->seat, event->source, event->serial);
+	wlr_seat_set_selection(domain->wlr_seat, event->source, event->serial);
 }
 
-static void seat_request_set_primary_selection(struct wl_listener *listener,
+static void domain_request_set_primary_selection(struct wl_listener *listener,
 		void *data) {
-	struct prism_seat *seat = wl_container_of(listener, seat,
+	struct prism_domain_seat *domain = wl_container_of(listener, domain,
 		request_set_primary_selection);
 	struct wlr_seat_request_set_primary_selection_event *event = data;
-	wlr_seat_set_primary_selection(seat->seat, event->source, event->serial);
+	wlr_seat_set_primary_selection(domain->wlr_seat, event->source,
+		event->serial);
 }
 
-static void seat_request_start_drag(struct wl_listener *listener, void *data) {
-	struct prism_seat *seat = wl_container_of(listener, seat, request_start_drag);
+static void domain_request_start_drag(struct wl_listener *listener, void *data) {
+	struct prism_domain_seat *domain = wl_container_of(listener, domain,
+		request_start_drag);
 	struct wlr_seat_request_start_drag_event *event = data;
 	/* A drag needs a real button press on the origin surface. */
-	if (wlr_seat_validate_pointer_grab_serial(seat->seat, event->origin,
+	if (wlr_seat_validate_pointer_grab_serial(domain->wlr_seat, event->origin,
 			event->serial)) {
-		wlr_seat_start_pointer_drag(seat->seat, event->drag, event->serial);
+		wlr_seat_start_pointer_drag(domain->wlr_seat, event->drag,
+			event->serial);
 		return;
 	}
 	wlr_data_source_destroy(event->drag->source);
 }
 
+struct prism_domain_seat *seat_domain_create(struct prism_seat *seat,
+		struct prism_vm *vm) {
+	struct prism_domain_seat *domain = calloc(1, sizeof(*domain));
+	if (domain == NULL) {
+		return NULL;
+	}
+	domain->seat = seat;
+	domain->vm = vm;
+	/* Every domain calls its seat "seat0": it is the only one it sees. */
+	domain->wlr_seat = wlr_seat_create(seat->server->display, "seat0");
+	if (domain->wlr_seat == NULL) {
+		free(domain);
+		return NULL;
+	}
+	domain->wlr_seat->data = domain;
+	wlr_seat_set_capabilities(domain->wlr_seat, seat->capabilities);
+
+	struct wlr_seat *s = domain->wlr_seat;
+	domain->request_cursor.notify = domain_request_cursor;
+	wl_signal_add(&s->events.request_set_cursor, &domain->request_cursor);
+	domain->request_set_selection.notify = domain_request_set_selection;
+	wl_signal_add(&s->events.request_set_selection,
+		&domain->request_set_selection);
+	domain->request_set_primary_selection.notify =
+		domain_request_set_primary_selection;
+	wl_signal_add(&s->events.request_set_primary_selection,
+		&domain->request_set_primary_selection);
+	domain->request_start_drag.notify = domain_request_start_drag;
+	wl_signal_add(&s->events.request_start_drag, &domain->request_start_drag);
+	return domain;
+}
+
+void seat_domain_destroy(struct prism_domain_seat *domain) {
+	if (domain == NULL) {
+		return;
+	}
+	struct prism_seat *seat = domain->seat;
+	if (seat->keyboard_domain == domain) {
+		seat->keyboard_domain = NULL;
+	}
+	if (seat->pointer_domain == domain) {
+		seat->pointer_domain = NULL;
+	}
+	wl_list_remove(&domain->request_cursor.link);
+	wl_list_remove(&domain->request_set_selection.link);
+	wl_list_remove(&domain->request_set_primary_selection.link);
+	wl_list_remove(&domain->request_start_drag.link);
+	wlr_seat_destroy(domain->wlr_seat);
+	free(domain);
+}
+
 bool seat_init(struct prism_seat *seat, struct prism_server *server) {
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
-	seat->seat = wlr_seat_create(server->display, "seat0");
+	seat->capabilities = WL_SEAT_CAPABILITY_POINTER;
+	seat->host = seat_domain_create(seat, NULL);
 	seat->cursor = wlr_cursor_create();
-	if (seat->seat == NULL || seat->cursor == NULL) {
+	if (seat->host == NULL || seat->cursor == NULL) {
 		return false;
 	}
 	wlr_cursor_attach_output_layout(seat->cursor, server->output_layout);
@@ -524,38 +656,23 @@ bool seat_init(struct prism_seat *seat, struct prism_server *server) {
 	wl_signal_add(&seat->cursor->events.axis, &seat->cursor_axis);
 	seat->cursor_frame.notify = seat_cursor_frame;
 	wl_signal_add(&seat->cursor->events.frame, &seat->cursor_frame);
-
-	seat->request_cursor.notify = seat_request_cursor;
-	wl_signal_add(&seat->seat->events.request_set_cursor, &seat->request_cursor);
-	seat->request_set_selection.notify = seat_request_set_selection;
-	wl_signal_add(&seat->seat->events.request_set_selection,
-		&seat->request_set_selection);
-	seat->request_set_primary_selection.notify =
-		seat_request_set_primary_selection;
-	wl_signal_add(&seat->seat->events.request_set_primary_selection,
-		&seat->request_set_primary_selection);
-	seat->request_start_drag.notify = seat_request_start_drag;
-	wl_signal_add(&seat->seat->events.request_start_drag,
-		&seat->request_start_drag);
 	return true;
 }
 
 void seat_finish(struct prism_seat *seat) {
 	if (seat->cursor != NULL) {
-		wl_list_remove(&seat->cursor_motion.link);
-		wl_list_remove(&seat->cursor_motion_absolute.link);
-		wl_list_remove(&seat->cursor_button.link);
-		wl_list_remove(&seat->cursor_axis.link);
-		wl_list_remove(&seat->cursor_frame.link);
+		if (seat->cursor_motion.link.next != NULL) {
+			wl_list_remove(&seat->cursor_motion.link);
+			wl_list_remove(&seat->cursor_motion_absolute.link);
+			wl_list_remove(&seat->cursor_button.link);
+			wl_list_remove(&seat->cursor_axis.link);
+			wl_list_remove(&seat->cursor_frame.link);
+		}
 		wlr_cursor_destroy(seat->cursor);
 		seat->cursor = NULL;
 	}
-	if (seat->seat != NULL) {
-		wl_list_remove(&seat->request_cursor.link);
-		wl_list_remove(&seat->request_set_selection.link);
-		wl_list_remove(&seat->request_set_primary_selection.link);
-		wl_list_remove(&seat->request_start_drag.link);
-	}
+	seat_domain_destroy(seat->host);
+	seat->host = NULL;
 	wlr_xcursor_manager_destroy(seat->cursor_manager);
 	seat->cursor_manager = NULL;
 }

@@ -2,10 +2,12 @@
 #include <string.h>
 #include <wlr/backend/headless.h>
 #include <wlr/backend/multi.h>
+#include <wlr/types/wlr_data_control_v1.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
@@ -85,6 +87,10 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 			wlr_data_device_manager_create(server->display) == NULL ||
 			wlr_primary_selection_v1_device_manager_create(server->display) == NULL ||
 			wlr_viewporter_create(server->display) == NULL ||
+			/* For host tools only: the global filter hides both from
+			 * every VM (I4). */
+			wlr_screencopy_manager_v1_create(server->display) == NULL ||
+			wlr_data_control_manager_v1_create(server->display) == NULL ||
 			wlr_xdg_output_manager_v1_create(server->display,
 				server->output_layout) == NULL) {
 		wlr_log(WLR_ERROR, "cannot create the Wayland globals");

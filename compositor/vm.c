@@ -71,10 +71,20 @@ struct prism_vm *vm_from_client(struct wl_client *client) {
 static bool global_filter(const struct wl_client *client,
 		const struct wl_global *global, void *data) {
 	struct prism_vm *vm = vm_from_client((struct wl_client *)client);
+	const struct wl_interface *iface = wl_global_get_interface(global);
+	if (iface == &wl_seat_interface) {
+		/* Each domain sees its own seat and no other. */
+		struct wlr_seat *seat = wl_global_get_user_data(global);
+		struct prism_domain_seat *domain = seat ? seat->data : NULL;
+		struct prism_domain_seat *own = vm ? vm->domain :
+			((struct prism_server *)data)->seat.host;
+		if (domain != own) {
+			return false;
+		}
+	}
 	if (vm == NULL) {
 		return true; // host clients are trusted
 	}
-	const struct wl_interface *iface = wl_global_get_interface(global);
 	if (policy_interface_is_privileged(iface->name)) {
 		return false;
 	}
@@ -197,6 +207,7 @@ static void vm_destroy(struct prism_vm *vm) {
 	wl_list_for_each_safe(vc, tmp, &vm->clients, link) {
 		wl_client_destroy(vc->client);
 	}
+	seat_domain_destroy(vm->domain);
 	if (vm->listen_source != NULL) {
 		wl_event_source_remove(vm->listen_source);
 	}
@@ -239,7 +250,8 @@ static struct prism_vm *vm_create(struct prism_server *server,
 		return NULL;
 	}
 	snprintf(vm->lock_path, sizeof(vm->lock_path), "%s.lock", vm->socket_path);
-	if (!vm_open_socket(vm)) {
+	vm->domain = seat_domain_create(&server->seat, vm);
+	if (vm->domain == NULL || !vm_open_socket(vm)) {
 		vm_destroy(vm);
 		return NULL;
 	}

@@ -25,6 +25,7 @@ struct prism_vm {
 	int lock_fd;
 	struct wl_event_source *listen_source;
 
+	struct prism_domain_seat *domain; // the VM's own wl_seat
 	struct wl_list clients; // prism_vm_client::link
 	uint32_t next_client_id;
 };

@@ -14,6 +14,10 @@
 /* Offset between successive new windows, so they do not hide each other. */
 #define CASCADE_STEP 32
 #define CASCADE_STEPS 8
+/* Granularity of the search for free space for a new window. */
+#define PLACEMENT_STEP 16
+/* Space kept between placed windows and around the screen's edge. */
+#define PLACEMENT_GAP 8
 
 static void popup_damage(struct prism_popup *popup) {
 	struct prism_view *view = popup->view;
@@ -175,6 +179,24 @@ static void popup_create(struct prism_view *view, struct wlr_xdg_popup *xdg_popu
 	popup_unconstrain(popup);
 }
 
+/* Whether a frame placed there would overlap any mapped window. */
+static bool frame_is_free(struct prism_server *server, const struct wlr_box *frame) {
+	struct prism_view *other;
+	wl_list_for_each(other, &server->views, link) {
+		struct wlr_box box = view_frame_box(other);
+		struct wlr_box inter;
+		if (wlr_box_intersection(&inter, &box, frame)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * New windows go to the first free spot, scanning the usable area from the
+ * top left; when there is none, they cascade from the centre. Either way the
+ * whole frame, label included, starts on screen.
+ */
 static void view_place(struct prism_view *view) {
 	struct prism_server *server = view->server;
 	struct prism_decor *decor = &server->decor;
@@ -192,13 +214,35 @@ static void view_place(struct prism_view *view) {
 		view_request_size(view, width, height);
 	}
 
-	int x, y;
+	int x = 0, y = 0;
+	bool placed = false;
 	struct wlr_xdg_surface *parent = view->xdg_surface->toplevel->parent;
 	struct prism_view *parent_view = parent ? parent->data : NULL;
 	if (parent_view != NULL && parent_view->mapped) {
 		x = parent_view->x + (parent_view->geometry.width - width) / 2;
 		y = parent_view->y + (parent_view->geometry.height - height) / 2;
-	} else {
+		placed = true;
+	}
+	int gap = PLACEMENT_GAP;
+	for (int cy = max.y + gap; !placed &&
+			cy + height + gap <= max.y + max.height; cy += PLACEMENT_STEP) {
+		for (int cx = max.x + gap; cx + width + gap <= max.x + max.width;
+				cx += PLACEMENT_STEP) {
+			struct wlr_box content = { cx, cy, width, height };
+			struct wlr_box frame = decor_frame_box(decor, &content);
+			frame.x -= gap;
+			frame.y -= gap;
+			frame.width += 2 * gap;
+			frame.height += 2 * gap;
+			if (frame_is_free(server, &frame)) {
+				x = cx;
+				y = cy;
+				placed = true;
+				break;
+			}
+		}
+	}
+	if (!placed) {
 		int step = (int)(server->next_view_id % CASCADE_STEPS) * CASCADE_STEP;
 		x = max.x + (max.width - width) / 2 + step - CASCADE_STEPS * CASCADE_STEP / 2;
 		y = max.y + (max.height - height) / 2 + step - CASCADE_STEPS * CASCADE_STEP / 2;
@@ -227,6 +271,23 @@ static bool view_may_take_focus(struct prism_view *view) {
 	return focused == NULL || focused->vm == view->vm;
 }
 
+static void view_update_title(struct prism_view *view) {
+	bool utf8 = view->vm == NULL || view->vm->config->title_utf8;
+	char title[TITLE_BUF_SIZE];
+	title_sanitise(view->xdg_surface->toplevel->title, utf8, title,
+		sizeof(title));
+	if (strcmp(title, view->title) == 0) {
+		return;
+	}
+	memcpy(view->title, title, sizeof(title));
+	if (view->mapped) {
+		decor_update_title(&view->server->decor, view, true);
+		struct wlr_box content = view_content_box(view);
+		struct wlr_box box = decor_title_box(&view->server->decor, &content);
+		output_damage_layout_box(view->server, &box);
+	}
+}
+
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct prism_view *view = wl_container_of(listener, view, map);
 	struct prism_server *server = view->server;
@@ -234,6 +295,8 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 	wlr_scene_node_set_position(view->surface_tree, -view->geometry.x,
 		-view->geometry.y);
 	view_place(view);
+	/* The title may have been set before Prism started listening. */
+	view_update_title(view);
 	view->mapped = true;
 	wlr_scene_node_set_enabled(&view->tree->node, true);
 	decor_update_title(&server->decor, view, true);
@@ -348,7 +411,7 @@ static void view_handle_new_popup(struct wl_listener *listener, void *data) {
  * from a button press that is still held on one of its own surfaces.
  */
 static bool view_owns_pointer_grab(struct prism_view *view, uint32_t serial) {
-	struct wlr_seat *seat = view->server->seat.seat;
+	struct wlr_seat *seat = seat_domain_for_view(view)->wlr_seat;
 	if (!wlr_seat_validate_pointer_grab_serial(seat, NULL, serial)) {
 		return false;
 	}
@@ -407,20 +470,7 @@ static void view_handle_request_minimize(struct wl_listener *listener,
 
 static void view_handle_set_title(struct wl_listener *listener, void *data) {
 	struct prism_view *view = wl_container_of(listener, view, set_title);
-	bool utf8 = view->vm == NULL || view->vm->config->title_utf8;
-	char title[TITLE_BUF_SIZE];
-	title_sanitise(view->xdg_surface->toplevel->title, utf8, title,
-		sizeof(title));
-	if (strcmp(title, view->title) == 0) {
-		return;
-	}
-	memcpy(view->title, title, sizeof(title));
-	if (view->mapped) {
-		decor_update_title(&view->server->decor, view, true);
-		struct wlr_box content = view_content_box(view);
-		struct wlr_box box = decor_title_box(&view->server->decor, &content);
-		output_damage_layout_box(view->server, &box);
-	}
+	view_update_title(view);
 }
 
 void view_create(struct prism_server *server, struct wlr_xdg_surface *xdg_surface) {
