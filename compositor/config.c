@@ -109,6 +109,18 @@ static bool parse_int(const char *s, int min, int max, int *out) {
 	return true;
 }
 
+static bool parse_bool(const char *s, bool *out) {
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0) {
+		*out = true;
+		return true;
+	}
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
 /* Labels are drawn in every frame of the VM: printable ASCII, so that two
  * labels can never look alike through homoglyphs or invisible characters. */
 static bool label_is_valid(const char *s) {
@@ -253,6 +265,10 @@ static bool vm_key(struct parse_state *st, const char *key, const char *value) {
 		}
 		snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", value);
 		st->allowlist_lines[idx] = st->line;
+	} else if (strcmp(key, "require-shm-seal") == 0) {
+		if (!parse_bool(value, &vm->require_shm_seal)) {
+			fail(st, "require-shm-seal must be 'yes' or 'no'");
+		}
 	} else if (strcmp(key, "titles") == 0) {
 		if (strcmp(value, "ascii") == 0) {
 			vm->title_utf8 = false;
@@ -447,7 +463,8 @@ static bool load_profiles(struct parse_state *st) {
 		}
 		snprintf(path, len, "%s/%s.conf", c->allowlist_dir, vm->allowlist);
 		char perr[512];
-		bool ok = policy_load(&vm->policy, path, perr, sizeof(perr));
+		bool ok = policy_load(&vm->policy, path, perr, sizeof(perr)) &&
+			policy_check_known(&vm->policy, perr, sizeof(perr));
 		free(path);
 		if (!ok) {
 			fail(st, "allowlist profile '%s': %s", vm->allowlist, perr);

@@ -17,6 +17,7 @@ struct prism_vm_config {
 	char allowlist[POLICY_NAME_MAX];
 	struct policy policy;
 	bool title_utf8; // show UTF-8 titles; printable ASCII only otherwise
+	bool require_shm_seal; // shm pool fds must carry F_SEAL_SHRINK
 	int line; // line of the [vm:NAME] header
 };
 

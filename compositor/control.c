@@ -71,7 +71,8 @@ static void control_handle_list_vms(struct wl_client *client,
 	wl_list_for_each(vm, &server->vms, link) {
 		prism_vm_list_v1_send_vm(list, vm_name(vm), vm_label(vm),
 			vm_colour(vm), vm->socket_path, vm->config->allowlist,
-			(uint32_t)vm_client_count(vm), (uint32_t)vm_window_count(vm));
+			(uint32_t)vm->proxy_pid, (uint32_t)vm_client_count(vm),
+			(uint32_t)vm_window_count(vm));
 	}
 	prism_vm_list_v1_send_done(list);
 	wl_resource_destroy(list);

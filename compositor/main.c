@@ -9,6 +9,7 @@
 #include <wlr/util/log.h>
 #include "config.h"
 #include "server.h"
+#include "vm.h"
 
 static const char usage[] =
 	"Usage: prism [options] [-- COMMAND [ARGS...]]\n"
@@ -32,7 +33,8 @@ static int handle_child(int signal, void *data) {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid != server->child_pid) {
+		if (vms_handle_child_exit(server, pid, status) ||
+				pid != server->child_pid) {
 			continue;
 		}
 		server->child_pid = 0;

@@ -100,8 +100,8 @@ static const struct prism_window_list_v1_listener window_list_listener = {
 
 static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
 		const char *name, const char *label, uint32_t colour,
-		const char *socket, const char *allowlist, uint32_t clients,
-		uint32_t windows) {
+		const char *socket, const char *allowlist, uint32_t proxy_pid,
+		uint32_t clients, uint32_t windows) {
 	struct ctl *ctl = data;
 	if (ctl->json) {
 		printf("%s\n  {\"name\": ", ctl->count ? "," : "");
@@ -112,7 +112,8 @@ static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
 		json_string(socket);
 		fputs(", \"allowlist\": ", stdout);
 		json_string(allowlist);
-		printf(", \"clients\": %u, \"windows\": %u}", clients, windows);
+		printf(", \"proxy_pid\": %u, \"clients\": %u, \"windows\": %u}",
+			proxy_pid, clients, windows);
 	} else {
 		printf("%-16s %-16s #%06x %-10s %3u clients %3u windows  %s\n",
 			name, label, colour & 0xffffff, allowlist, clients, windows,

@@ -1,4 +1,7 @@
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <wlr/backend/headless.h>
 #include <wlr/backend/multi.h>
@@ -34,9 +37,42 @@ static void server_new_xdg_surface(struct wl_listener *listener, void *data) {
 	}
 }
 
+/*
+ * prism-proxy lives beside prism once installed, and in ../proxy in a build
+ * tree; PRISM_PROXY overrides both.
+ */
+static char *find_proxy(void) {
+	const char *env = getenv("PRISM_PROXY");
+	if (env != NULL && env[0] != '\0') {
+		return strdup(env);
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			const char *candidates[] = { "prism-proxy", "../proxy/prism-proxy" };
+			for (size_t i = 0; i < 2; i++) {
+				char path[PATH_MAX + 32];
+				snprintf(path, sizeof(path), "%s/%s", exe, candidates[i]);
+				if (access(path, X_OK) == 0) {
+					return strdup(path);
+				}
+			}
+		}
+	}
+	return strdup(PRISM_BINDIR "/prism-proxy");
+}
+
 bool server_init(struct prism_server *server, struct prism_config *config) {
 	server->config = *config;
 	memset(config, 0, sizeof(*config));
+	server->proxy_path = find_proxy();
+	if (server->proxy_path == NULL) {
+		return false;
+	}
 	wl_list_init(&server->views);
 	wl_list_init(&server->vms);
 	wl_list_init(&server->outputs);
@@ -152,6 +188,7 @@ static void listener_remove(struct wl_listener *listener) {
 void server_finish(struct prism_server *server) {
 	if (server->display == NULL) {
 		config_finish(&server->config);
+		free(server->proxy_path);
 		return;
 	}
 	vms_finish(server);
@@ -180,4 +217,5 @@ void server_finish(struct prism_server *server) {
 	}
 	wl_display_destroy(server->display);
 	config_finish(&server->config);
+	free(server->proxy_path);
 }

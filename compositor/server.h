@@ -50,6 +50,7 @@ struct prism_server {
 	struct wl_list vms; // prism_vm::link
 
 	const char *socket; // WAYLAND_DISPLAY of the host socket
+	char *proxy_path; // the prism-proxy executable
 	struct wl_global *control_global;
 
 	pid_t child_pid; // the command given after "--", or 0

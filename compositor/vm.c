@@ -1,6 +1,7 @@
-#define _GNU_SOURCE // accept4
+#define _GNU_SOURCE // close_range
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +9,21 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "config.h"
+#include "connector.h"
 #include "policy.h"
 #include "server.h"
 #include "view.h"
 #include "vm.h"
+
+/* Respawn back-off for a VM's proxy: it doubles while the proxy keeps
+ * dying young, and starts again from the minimum once one ran a while. */
+#define PROXY_RESPAWN_MIN_MS 100
+#define PROXY_RESPAWN_MAX_MS 5000
+#define PROXY_STABLE_MS 10000
 
 const char *vm_name(const struct prism_vm *vm) {
 	return vm->config->name;
@@ -91,36 +100,18 @@ static bool global_filter(const struct wl_client *client,
 	return policy_max_version(&vm->config->policy, iface->name) > 0;
 }
 
-static int vm_handle_connection(int fd, uint32_t mask, void *data) {
-	struct prism_vm *vm = data;
-	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
-		wlr_log(WLR_ERROR, "vm=%s: listening socket failed", vm_name(vm));
-		wl_event_source_remove(vm->listen_source);
-		vm->listen_source = NULL;
-		return 0;
-	}
-	int client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	if (client_fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-			wlr_log_errno(WLR_ERROR, "vm=%s: accept", vm_name(vm));
-		}
-		return 0;
-	}
-
+static struct prism_vm_client *vm_client_create(struct prism_vm *vm, int fd) {
 	struct prism_vm_client *vc = calloc(1, sizeof(*vc));
 	if (vc == NULL) {
-		close(client_fd);
-		return 0;
+		return NULL;
 	}
 	/* The destroy listener that tags the client is attached before the
 	 * event loop can read a single byte from it, so the global filter
 	 * never sees this client untagged. */
-	struct wl_client *client = wl_client_create(vm->server->display, client_fd);
+	struct wl_client *client = wl_client_create(vm->server->display, fd);
 	if (client == NULL) {
-		wlr_log(WLR_ERROR, "vm=%s: cannot create client", vm_name(vm));
 		free(vc);
-		close(client_fd);
-		return 0;
+		return NULL;
 	}
 	vc->vm = vm;
 	vc->client = client;
@@ -128,8 +119,197 @@ static int vm_handle_connection(int fd, uint32_t mask, void *data) {
 	vc->destroy.notify = vm_client_handle_destroy;
 	wl_client_add_destroy_listener(client, &vc->destroy);
 	wl_list_insert(&vm->clients, &vc->link);
+	return vc;
+}
+
+static void vm_connector_close(struct prism_vm *vm) {
+	if (vm->connector_source != NULL) {
+		wl_event_source_remove(vm->connector_source);
+		vm->connector_source = NULL;
+	}
+	if (vm->connector_fd >= 0) {
+		close(vm->connector_fd);
+		vm->connector_fd = -1;
+	}
+}
+
+static void vm_reply(struct prism_vm *vm, uint32_t type, uint32_t serial,
+		uint32_t client_id, int fd) {
+	struct connector_msg reply = {
+		.type = type,
+		.serial = serial,
+		.client_id = client_id,
+	};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+	}
+	if (sendmsg(vm->connector_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		wlr_log_errno(WLR_ERROR, "vm=%s: cannot answer the proxy",
+			vm_name(vm));
+	}
+}
+
+/* The proxy asks for an upstream for one guest connection. */
+static int vm_handle_connector(int fd, uint32_t mask, void *data) {
+	struct prism_vm *vm = data;
+	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
+		/* The proxy is gone; SIGCHLD tells how, and respawns it. */
+		vm_connector_close(vm);
+		return 0;
+	}
+	struct connector_msg msg;
+	ssize_t n = recv(fd, &msg, sizeof(msg), MSG_DONTWAIT);
+	if (n < 0) {
+		return 0;
+	}
+	if (n != sizeof(msg) || msg.type != CONNECTOR_CONNECT) {
+		/* The proxy only ever sends CONNECT: anything else means it is
+		 * not the proxy we started any more. */
+		wlr_log(WLR_ERROR, "vm=%s: the proxy sent a malformed request; "
+			"killing it", vm_name(vm));
+		kill(vm->proxy_pid, SIGKILL);
+		vm_connector_close(vm);
+		return 0;
+	}
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		wlr_log_errno(WLR_ERROR, "vm=%s: socketpair", vm_name(vm));
+		vm_reply(vm, CONNECTOR_REFUSED, msg.serial, 0, -1);
+		return 0;
+	}
+	struct prism_vm_client *vc = vm_client_create(vm, sv[0]);
+	if (vc == NULL) {
+		wlr_log(WLR_ERROR, "vm=%s: cannot create a client", vm_name(vm));
+		close(sv[0]);
+		close(sv[1]);
+		vm_reply(vm, CONNECTOR_REFUSED, msg.serial, 0, -1);
+		return 0;
+	}
 	wlr_log(WLR_INFO, "vm=%s client=%u: connected", vm_name(vm), vc->id);
+	vm_reply(vm, CONNECTOR_UPSTREAM, msg.serial, vc->id, sv[1]);
+	close(sv[1]);
 	return 0;
+}
+
+static bool vm_spawn_proxy(struct prism_vm *vm);
+
+static int vm_handle_respawn(void *data) {
+	struct prism_vm *vm = data;
+	if (vm->proxy_pid == 0 && !vm_spawn_proxy(vm)) {
+		wlr_log(WLR_ERROR, "vm=%s: cannot restart the proxy; trying again "
+			"in %d ms", vm_name(vm), vm->respawn_delay_ms);
+		wl_event_source_timer_update(vm->respawn_timer, vm->respawn_delay_ms);
+	}
+	return 0;
+}
+
+/*
+ * Start the VM's prism-proxy with exactly two fds: the VM's listening
+ * socket (3) and its end of a new connector (4). It can reach nothing else.
+ */
+static bool vm_spawn_proxy(struct prism_vm *vm) {
+	const char *proxy = vm->server->proxy_path;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		wlr_log_errno(WLR_ERROR, "vm=%s: socketpair", vm_name(vm));
+		return false;
+	}
+	char *argv[16];
+	size_t argc = 0;
+	argv[argc++] = "prism-proxy";
+	argv[argc++] = "--listen-fd";
+	argv[argc++] = "3";
+	argv[argc++] = "--connector-fd";
+	argv[argc++] = "4";
+	argv[argc++] = "--vm";
+	argv[argc++] = (char *)vm_name(vm);
+	argv[argc++] = "--allowlist";
+	argv[argc++] = vm->config->policy.path;
+	if (vm->config->require_shm_seal) {
+		argv[argc++] = "--require-shm-seal";
+	}
+	argv[argc] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		wlr_log_errno(WLR_ERROR, "vm=%s: fork", vm_name(vm));
+		close(sv[0]);
+		close(sv[1]);
+		return false;
+	}
+	if (pid == 0) {
+		int listen_fd = fcntl(vm->listen_fd, F_DUPFD, 10);
+		int connector = fcntl(sv[1], F_DUPFD, 10);
+		if (listen_fd < 0 || connector < 0 || dup2(listen_fd, 3) != 3 ||
+				dup2(connector, 4) != 4) {
+			_exit(127);
+		}
+		close_range(5, ~0u, 0);
+		sigset_t set;
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		execv(proxy, argv);
+		fprintf(stderr, "prism: cannot run %s: %s\n", proxy, strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	vm->connector_fd = sv[0];
+	vm->connector_source = wl_event_loop_add_fd(vm->server->loop, sv[0],
+		WL_EVENT_READABLE, vm_handle_connector, vm);
+	vm->proxy_pid = pid;
+	clock_gettime(CLOCK_MONOTONIC, &vm->proxy_started);
+	wlr_log(WLR_INFO, "vm=%s: proxy started (pid %d)", vm_name(vm), (int)pid);
+	return vm->connector_source != NULL;
+}
+
+bool vms_handle_child_exit(struct prism_server *server, pid_t pid, int status) {
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm->proxy_pid != pid) {
+			continue;
+		}
+		vm->proxy_pid = 0;
+		vm_connector_close(vm);
+		/* Its guests' upstream sockets died with it, so their clients
+		 * and windows are going too; other VMs are not affected. */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long lived_ms = (now.tv_sec - vm->proxy_started.tv_sec) * 1000 +
+			(now.tv_nsec - vm->proxy_started.tv_nsec) / 1000000;
+		if (lived_ms > PROXY_STABLE_MS) {
+			vm->respawn_delay_ms = PROXY_RESPAWN_MIN_MS;
+		}
+		if (WIFSIGNALED(status)) {
+			wlr_log(WLR_ERROR, "vm=%s: proxy (pid %d) was killed by signal "
+				"%d; restarting it in %d ms", vm_name(vm), (int)pid,
+				WTERMSIG(status), vm->respawn_delay_ms);
+		} else {
+			wlr_log(WLR_ERROR, "vm=%s: proxy (pid %d) exited with status "
+				"%d; restarting it in %d ms", vm_name(vm), (int)pid,
+				WEXITSTATUS(status), vm->respawn_delay_ms);
+		}
+		wl_event_source_timer_update(vm->respawn_timer, vm->respawn_delay_ms);
+		vm->respawn_delay_ms *= 2;
+		if (vm->respawn_delay_ms > PROXY_RESPAWN_MAX_MS) {
+			vm->respawn_delay_ms = PROXY_RESPAWN_MAX_MS;
+		}
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -194,9 +374,7 @@ static bool vm_open_socket(struct prism_vm *vm) {
 			vm->socket_path);
 		return false;
 	}
-	vm->listen_source = wl_event_loop_add_fd(vm->server->loop, vm->listen_fd,
-		WL_EVENT_READABLE, vm_handle_connection, vm);
-	return vm->listen_source != NULL;
+	return true;
 }
 
 static void vm_destroy(struct prism_vm *vm) {
@@ -208,8 +386,15 @@ static void vm_destroy(struct prism_vm *vm) {
 		wl_client_destroy(vc->client);
 	}
 	seat_domain_destroy(vm->domain);
-	if (vm->listen_source != NULL) {
-		wl_event_source_remove(vm->listen_source);
+	if (vm->respawn_timer != NULL) {
+		wl_event_source_remove(vm->respawn_timer);
+	}
+	vm_connector_close(vm);
+	if (vm->proxy_pid > 0) {
+		/* It exits when the connector closes; the signal is for a
+		 * proxy that is stuck. */
+		kill(vm->proxy_pid, SIGTERM);
+		waitpid(vm->proxy_pid, NULL, 0);
 	}
 	if (vm->listen_fd >= 0) {
 		close(vm->listen_fd);
@@ -233,6 +418,8 @@ static struct prism_vm *vm_create(struct prism_server *server,
 	vm->config = config;
 	vm->listen_fd = -1;
 	vm->lock_fd = -1;
+	vm->connector_fd = -1;
+	vm->respawn_delay_ms = PROXY_RESPAWN_MIN_MS;
 	wl_list_init(&vm->clients);
 	wl_list_insert(server->vms.prev, &vm->link);
 
@@ -251,7 +438,10 @@ static struct prism_vm *vm_create(struct prism_server *server,
 	}
 	snprintf(vm->lock_path, sizeof(vm->lock_path), "%s.lock", vm->socket_path);
 	vm->domain = seat_domain_create(&server->seat, vm);
-	if (vm->domain == NULL || !vm_open_socket(vm)) {
+	vm->respawn_timer = wl_event_loop_add_timer(server->loop,
+		vm_handle_respawn, vm);
+	if (vm->domain == NULL || vm->respawn_timer == NULL ||
+			!vm_open_socket(vm) || !vm_spawn_proxy(vm)) {
 		vm_destroy(vm);
 		return NULL;
 	}

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include <wayland-server-core.h>
 
 struct prism_server;
@@ -11,8 +13,12 @@ struct prism_vm_config;
 
 /*
  * An isolation unit. Its identity (name, label, colour, policy) comes from
- * the host's config only; a client is tagged with its VM by the socket it was
- * accepted on, never by anything the guest says.
+ * the host's config only. Prism owns the VM's listening socket but never
+ * reads a guest byte itself: it hands the socket to the VM's prism-proxy,
+ * and for each guest connection the proxy asks for (on the connector) it
+ * creates the wl_client, tags it with the VM and hands the proxy the other
+ * end. A client's VM is decided by which proxy asked, never by anything the
+ * guest says.
  */
 struct prism_vm {
 	struct prism_server *server;
@@ -23,7 +29,13 @@ struct prism_vm {
 	char lock_path[128];
 	int listen_fd;
 	int lock_fd;
-	struct wl_event_source *listen_source;
+
+	pid_t proxy_pid; // 0 while none runs
+	int connector_fd; // prism's end; -1 while none runs
+	struct wl_event_source *connector_source;
+	struct wl_event_source *respawn_timer;
+	int respawn_delay_ms;
+	struct timespec proxy_started;
 
 	struct prism_domain_seat *domain; // the VM's own wl_seat
 	struct wl_list clients; // prism_vm_client::link
@@ -41,6 +53,10 @@ struct prism_vm_client {
 /* Create every configured VM's socket; install the per-VM global filter. */
 bool vms_init(struct prism_server *server);
 void vms_finish(struct prism_server *server);
+
+/* A child exited: if it was a VM's proxy, log it and respawn with back-off.
+ * Returns false when pid is no proxy of ours. */
+bool vms_handle_child_exit(struct prism_server *server, pid_t pid, int status);
 
 /* The VM a client belongs to, or NULL for a host client. */
 struct prism_vm *vm_from_client(struct wl_client *client);

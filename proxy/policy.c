@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "known.h"
 #include "policy.h"
 
 static const char *const privileged_interfaces[] = {
@@ -101,6 +102,7 @@ void policy_finish(struct policy *policy) {
 	}
 	for (size_t i = 0; i < policy->ifaces_len; i++) {
 		free(policy->ifaces[i].denied);
+		free(policy->ifaces[i].denied_lines);
 	}
 	free(policy->ifaces);
 	free(policy->path);
@@ -199,10 +201,18 @@ static bool parse_deny(struct parse_state *st, const char *what) {
 	}
 	char (*denied)[POLICY_NAME_MAX] = realloc(iface->denied,
 		(iface->denied_len + 1) * sizeof(*denied));
-	if (denied == NULL) {
+	if (denied != NULL) {
+		iface->denied = denied;
+	}
+	int *lines = realloc(iface->denied_lines,
+		(iface->denied_len + 1) * sizeof(*lines));
+	if (lines != NULL) {
+		iface->denied_lines = lines;
+	}
+	if (denied == NULL || lines == NULL) {
 		return fail(st, "out of memory");
 	}
-	iface->denied = denied;
+	lines[iface->denied_len] = st->line;
 	snprintf(denied[iface->denied_len++], POLICY_NAME_MAX, "%s", msg);
 	return true;
 }
@@ -285,4 +295,36 @@ bool policy_load(struct policy *policy, const char *path,
 		policy_finish(policy);
 	}
 	return ok;
+}
+
+bool policy_check_known(const struct policy *policy, char *err,
+		size_t err_size) {
+	for (size_t i = 0; i < policy->ifaces_len; i++) {
+		const struct policy_iface *iface = &policy->ifaces[i];
+		bool known = false;
+		for (size_t k = 0; k < proxy_known_interfaces_len && !known; k++) {
+			known = strcmp(proxy_known_interfaces[k], iface->name) == 0;
+		}
+		if (!known) {
+			snprintf(err, err_size, "%s:%d: prism-proxy has no protocol "
+				"description of %s", policy->path, iface->line, iface->name);
+			return false;
+		}
+		for (size_t d = 0; d < iface->denied_len; d++) {
+			char full[2 * POLICY_NAME_MAX];
+			snprintf(full, sizeof(full), "%s.%s", iface->name,
+				iface->denied[d]);
+			bool found = false;
+			for (size_t k = 0; k < proxy_known_requests_len && !found; k++) {
+				found = strcmp(proxy_known_requests[k], full) == 0;
+			}
+			if (!found) {
+				snprintf(err, err_size, "%s:%d: %s has no request named %s",
+					policy->path, iface->denied_lines[d], iface->name,
+					iface->denied[d]);
+				return false;
+			}
+		}
+	}
+	return true;
 }

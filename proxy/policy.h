@@ -22,6 +22,7 @@ struct policy_iface {
 	char name[POLICY_NAME_MAX];
 	uint32_t version;
 	char (*denied)[POLICY_NAME_MAX]; // message names
+	int *denied_lines;
 	size_t denied_len;
 	int line; // where it was declared, for later diagnostics
 };
@@ -45,6 +46,13 @@ const struct policy_iface *policy_find(const struct policy *policy,
 /* The highest version a VM may bind, or 0 when the interface is not allowed. */
 uint32_t policy_max_version(const struct policy *policy, const char *interface);
 bool policy_iface_denies(const struct policy_iface *iface, const char *message);
+
+/*
+ * Check that prism-proxy can validate everything the profile names: each
+ * interface and each denied request. Errors are "FILE:LINE: reason".
+ */
+bool policy_check_known(const struct policy *policy, char *err,
+	size_t err_size);
 
 /*
  * Interfaces that give power over other clients or the whole session. No

@@ -1,0 +1,34 @@
+#define _GNU_SOURCE // F_GET_SEALS
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "fdcheck.h"
+
+bool fdcheck_shm_pool(int fd, int64_t size, bool require_seal, char *reason,
+		size_t reason_size) {
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		snprintf(reason, reason_size, "fstat: %s", strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, reason_size, "not a regular file or memfd");
+		return false;
+	}
+	if (st.st_size < size) {
+		snprintf(reason, reason_size, "%lld bytes, smaller than the "
+			"declared %lld", (long long)st.st_size, (long long)size);
+		return false;
+	}
+	if (require_seal) {
+		int seals = fcntl(fd, F_GET_SEALS);
+		if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+			snprintf(reason, reason_size, "not sealed against shrinking "
+				"(F_SEAL_SHRINK), which this VM's policy requires");
+			return false;
+		}
+	}
+	return true;
+}
