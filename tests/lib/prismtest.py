@@ -195,13 +195,14 @@ class Prism:
     """A private headless Prism for one test."""
 
     def __init__(self, vms=DEFAULT_VMS, general="", vm_extra=None,
-                 config_text=None, outputs=1):
+                 config_text=None, outputs=1, allowlist_dir=None):
         self.tmp = tempfile.mkdtemp(prefix="prism-test-")
         self.runtime = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime, 0o700)
         self.config_path = os.path.join(self.tmp, "prism.ini")
         if config_text is None:
-            config_text = self.make_config(vms, general, vm_extra or {})
+            config_text = self.make_config(vms, general, vm_extra or {},
+                                           allowlist_dir)
         with open(self.config_path, "w") as f:
             f.write(config_text)
         self.vms = {name: (label, colour) for name, label, colour in vms}
@@ -211,8 +212,9 @@ class Prism:
         self.outputs = outputs
 
     @staticmethod
-    def make_config(vms, general, vm_extra):
-        allowlist_dir = os.path.abspath(os.path.join(DATA_DIR, "allowlist"))
+    def make_config(vms, general, vm_extra, allowlist_dir=None):
+        allowlist_dir = allowlist_dir or \
+            os.path.abspath(os.path.join(DATA_DIR, "allowlist"))
         lines = ["[general]", f"border-width = {BORDER}",
                  f"allowlist-dir = {allowlist_dir}",
                  f"background = {BACKGROUND}", f"host-colour = {HOST_COLOUR}",
