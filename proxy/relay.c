@@ -345,47 +345,20 @@ static enum recv_result dir_recv(int fd, struct relay_dir *d,
 	return RECV_OK;
 }
 
+static bool emit_to_dir(void *data, const uint32_t *msg, uint32_t size) {
+	return dir_queue(data, msg, size);
+}
+
 /* Validate every complete message received in d; queue the good ones. */
 static bool dir_process(struct relay_conn *conn, enum wire_side side,
 		struct relay_dir *d, struct wire_error *err) {
+	size_t consumed;
 	uint8_t *bytes = (uint8_t *)d->in;
-	size_t off = 0;
-	uint32_t object, opcode, size;
-	while (wire_read_header(bytes + off, d->in_len - off, &object, &opcode,
-			&size)) {
-		if (!wire_check_size(size, err)) {
-			return false;
-		}
-		if (d->in_len - off < size) {
-			break;
-		}
-		uint32_t *msg = (uint32_t *)(bytes + off);
-		enum wire_verdict verdict = wire_process(&conn->wire, side, msg,
-			size, &d->in_fds, &d->out_fds, err);
-		if (verdict == WIRE_REJECT) {
-			return false;
-		}
-		if (verdict == WIRE_FORWARD && !dir_queue(d, msg, size)) {
-			snprintf(err->message, sizeof(err->message), "out of memory");
-			err->object = 1;
-			err->code = WIRE_ERROR_NO_MEMORY;
-			return false;
-		}
-		off += size;
-	}
-	memmove(bytes, bytes + off, d->in_len - off);
-	d->in_len -= off;
-	/* fds come with the bytes of the message they belong to; when every
-	 * byte is consumed, any fd left over came with a message that takes
-	 * none. */
-	if (d->in_len == 0 && d->in_fds.len > 0) {
-		err->object = 1;
-		err->code = WIRE_ERROR_INVALID_METHOD;
-		snprintf(err->message, sizeof(err->message),
-			"%zu fd(s) sent with messages that take none", d->in_fds.len);
-		return false;
-	}
-	return true;
+	bool ok = wire_process_stream(&conn->wire, side, bytes, d->in_len,
+		&consumed, &d->in_fds, &d->out_fds, emit_to_dir, d, err);
+	memmove(bytes, bytes + consumed, d->in_len - consumed);
+	d->in_len -= consumed;
+	return ok;
 }
 
 static void conn_handle_guest(struct relay_conn *conn, uint32_t events) {

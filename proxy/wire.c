@@ -725,7 +725,8 @@ enum wire_verdict wire_process(struct wire_conn *conn, enum wire_side side,
 			"%s to unknown object %u",
 			side == WIRE_CLIENT ? "request" : "event", object);
 	}
-	const struct wl_interface *wl = obj->iface->proto->wl;
+	const struct wire_iface_policy *iface = obj->iface;
+	const struct wl_interface *wl = iface->proto->wl;
 	int count = side == WIRE_CLIENT ? wl->method_count : wl->event_count;
 	if ((int64_t)opcode >= count) {
 		return reject(err, object, WIRE_ERROR_INVALID_METHOD,
@@ -787,9 +788,10 @@ enum wire_verdict wire_process(struct wire_conn *conn, enum wire_side side,
 		object_release(conn, gone);
 	}
 	uint64_t destructors = side == WIRE_CLIENT ?
-		obj->iface->proto->request_destructors :
-		obj->iface->proto->event_destructors;
-	if (destructors & (1ull << opcode)) {
+		iface->proto->request_destructors : iface->proto->event_destructors;
+	/* obj may already be gone (delete_id of itself, from a buggy or
+	 * hostile compositor); only a live slot is destroyed. */
+	if ((destructors & (1ull << opcode)) && obj->iface != NULL) {
 		/* Server-allocated ids are free at once; client ids wait for the
 		 * compositor's delete_id before they may be reused. */
 		if (object >= WIRE_SERVER_ID_START) {
@@ -810,6 +812,59 @@ enum wire_verdict wire_process(struct wire_conn *conn, enum wire_side side,
 		}
 	}
 	return WIRE_FORWARD;
+}
+
+bool wire_process_stream(struct wire_conn *conn, enum wire_side side,
+		uint8_t *buf, size_t len, size_t *consumed, struct wire_fd_queue *in,
+		struct wire_fd_queue *out, wire_emit_fn emit, void *data,
+		struct wire_error *err) {
+	size_t off = 0;
+	uint32_t object, opcode, size;
+	*consumed = 0;
+	while (wire_read_header(buf + off, len - off, &object, &opcode, &size)) {
+		if (!wire_check_size(size, err)) {
+			return false;
+		}
+		if (len - off < size) {
+			break;
+		}
+		/* Messages are multiples of 4 bytes, so each one starts aligned
+		 * in a buffer that does. */
+		uint32_t *msg = (uint32_t *)(void *)(buf + off);
+		enum wire_verdict verdict = wire_process(conn, side, msg, size, in,
+			out, err);
+		if (verdict == WIRE_REJECT) {
+			return false;
+		}
+		if (verdict == WIRE_FORWARD && !emit(data, msg, size)) {
+			reject(err, 1, WIRE_ERROR_NO_MEMORY, "out of memory");
+			return false;
+		}
+		off += size;
+		*consumed = off;
+	}
+	if (off == len && in->len > 0) {
+		reject(err, 1, WIRE_ERROR_INVALID_METHOD,
+			"%zu fd(s) sent with messages that take none", in->len);
+		return false;
+	}
+	return true;
+}
+
+struct wire_object *wire_conn_add_object(struct wire_conn *conn, uint32_t id,
+		const char *interface, uint32_t version) {
+	const struct wire_protocol_interface *proto = wire_protocol_find(interface);
+	if (proto == NULL) {
+		return NULL;
+	}
+	struct wire_error err;
+	bool server = id >= WIRE_SERVER_ID_START;
+	if (check_new_id(conn, server ? WIRE_SERVER : WIRE_CLIENT, id, 0,
+			&err) != WIRE_FORWARD) {
+		return NULL;
+	}
+	return object_create(conn, id, &conn->policy->ifaces[policy_index(proto)],
+		version);
 }
 
 size_t wire_build_display_error(const struct wire_error *err, uint32_t *buf,

@@ -134,6 +134,27 @@ enum wire_verdict wire_process(struct wire_conn *conn, enum wire_side side,
 	uint32_t *msg, uint32_t size, struct wire_fd_queue *in,
 	struct wire_fd_queue *out, struct wire_error *err);
 
+/*
+ * Validate the complete messages at the start of buf (len bytes) in order,
+ * passing each one to forward to emit, and report how many bytes they took;
+ * an incomplete message at the end is left for later. Returns false on a
+ * violation, which includes fds left over once every byte is consumed: fds
+ * travel with the bytes of their message, so a leftover one came with a
+ * message that takes none.
+ */
+typedef bool (*wire_emit_fn)(void *data, const uint32_t *msg, uint32_t size);
+bool wire_process_stream(struct wire_conn *conn, enum wire_side side,
+	uint8_t *buf, size_t len, size_t *consumed, struct wire_fd_queue *in,
+	struct wire_fd_queue *out, wire_emit_fn emit, void *data,
+	struct wire_error *err);
+
+/*
+ * Put an object into the map directly, for tests and the fuzzer, which need
+ * a connection in a given state without replaying its history.
+ */
+struct wire_object *wire_conn_add_object(struct wire_conn *conn, uint32_t id,
+	const char *interface, uint32_t version);
+
 /* Build a wl_display.error event into buf; returns its size in bytes. */
 size_t wire_build_display_error(const struct wire_error *err, uint32_t *buf,
 	size_t buf_words);
