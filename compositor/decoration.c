@@ -201,51 +201,14 @@ uint32_t decor_text_rgb(uint32_t rgb) {
 	return l > 0.179f ? 0x000000 : 0xffffff;
 }
 
-static struct wlr_texture *rasterise(struct prism_decor *decor,
-		const char *text, uint32_t rgb, int *width_out, int *height_out) {
+/* Draw glyphs, already rasterised, into a texture of the given width. */
+static struct wlr_texture *compose(struct prism_decor *decor,
+		const struct fcft_glyph **glyphs, size_t n, int width, uint32_t rgb) {
 	struct fcft_font *font = decor->font;
-	size_t len = strlen(text);
-	uint32_t *cps = calloc(len + 1, sizeof(*cps));
-	if (cps == NULL) {
-		return NULL;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < len;) {
-		i += utf8_decode((const unsigned char *)text + i, len - i, &cps[n]);
-		if (cps[n] == 0xFFFFFFFFu) {
-			cps[n] = 0xfffd;
-		}
-		n++;
-	}
-
-	const struct fcft_glyph **glyphs = calloc(n + 1, sizeof(*glyphs));
-	if (glyphs == NULL) {
-		free(cps);
-		return NULL;
-	}
-	int width = 0;
-	for (size_t i = 0; i < n; i++) {
-		glyphs[i] = fcft_rasterize_char_utf32(font, cps[i],
-			FCFT_SUBPIXEL_NONE);
-		if (glyphs[i] == NULL) {
-			continue;
-		}
-		if (width + glyphs[i]->advance.x > TITLE_TEXT_MAX_WIDTH) {
-			n = i;
-			break;
-		}
-		width += glyphs[i]->advance.x;
-	}
-	int height = font->height;
-	struct wlr_texture *texture = NULL;
-	if (width <= 0 || height <= 0) {
-		goto out;
-	}
-
 	pixman_image_t *image = pixman_image_create_bits(PIXMAN_a8r8g8b8,
-		width, height, NULL, width * 4);
+		width, font->height, NULL, width * 4);
 	if (image == NULL) {
-		goto out;
+		return NULL;
 	}
 	pixman_color_t colour = {
 		.red = (uint16_t)(((rgb >> 16) & 0xff) * 0x101),
@@ -260,28 +223,61 @@ static struct wlr_texture *rasterise(struct prism_decor *decor,
 		if (g == NULL) {
 			continue;
 		}
-		if (pixman_image_get_format(g->pix) == PIXMAN_a8r8g8b8) {
-			/* Colour glyph (emoji): drawn as is. */
-			pixman_image_composite32(PIXMAN_OP_OVER, g->pix, NULL, image,
-				0, 0, 0, 0, x + g->x, font->ascent - g->y,
-				g->width, g->height);
-		} else {
-			pixman_image_composite32(PIXMAN_OP_OVER, fill, g->pix, image,
-				0, 0, 0, 0, x + g->x, font->ascent - g->y,
-				g->width, g->height);
-		}
+		/* Colour glyphs (emoji) are drawn as they are; others are
+		 * masks for the text colour. */
+		bool colour_glyph = pixman_image_get_format(g->pix) == PIXMAN_a8r8g8b8;
+		pixman_image_composite32(PIXMAN_OP_OVER, colour_glyph ? g->pix : fill,
+			colour_glyph ? NULL : g->pix, image, 0, 0, 0, 0, x + g->x,
+			font->ascent - g->y, g->width, g->height);
 		x += g->advance.x;
 	}
 	if (fill != NULL) {
 		pixman_image_unref(fill);
 	}
-	texture = wlr_texture_from_pixels(decor->server->renderer,
-		DRM_FORMAT_ARGB8888, (uint32_t)(width * 4), (uint32_t)width,
-		(uint32_t)height, pixman_image_get_data(image));
+	struct wlr_texture *texture = wlr_texture_from_pixels(
+		decor->server->renderer, DRM_FORMAT_ARGB8888, (uint32_t)(width * 4),
+		(uint32_t)width, (uint32_t)font->height, pixman_image_get_data(image));
 	pixman_image_unref(image);
-	*width_out = width;
-	*height_out = height;
-out:
+	return texture;
+}
+
+static struct wlr_texture *rasterise(struct prism_decor *decor,
+		const char *text, uint32_t rgb, int *width_out, int *height_out) {
+	size_t len = strlen(text);
+	uint32_t *cps = calloc(len + 1, sizeof(*cps));
+	const struct fcft_glyph **glyphs = calloc(len + 1, sizeof(*glyphs));
+	if (cps == NULL || glyphs == NULL) {
+		free(cps);
+		free(glyphs);
+		return NULL;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < len;) {
+		i += utf8_decode((const unsigned char *)text + i, len - i, &cps[n]);
+		if (cps[n] == 0xFFFFFFFFu) {
+			cps[n] = 0xfffd;
+		}
+		n++;
+	}
+	int width = 0;
+	for (size_t i = 0; i < n; i++) {
+		glyphs[i] = fcft_rasterize_char_utf32(decor->font, cps[i],
+			FCFT_SUBPIXEL_NONE);
+		if (glyphs[i] == NULL) {
+			continue;
+		}
+		if (width + glyphs[i]->advance.x > TITLE_TEXT_MAX_WIDTH) {
+			n = i;
+			break;
+		}
+		width += glyphs[i]->advance.x;
+	}
+	struct wlr_texture *texture = NULL;
+	if (width > 0 && decor->font->height > 0) {
+		texture = compose(decor, glyphs, n, width, rgb);
+		*width_out = width;
+		*height_out = decor->font->height;
+	}
 	free(glyphs);
 	free(cps);
 	return texture;

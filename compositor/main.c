@@ -124,14 +124,18 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	struct prism_server server = {0};
+	struct wl_event_source *signals[3] = {0};
 	int status = 1;
 	if (!server_init(&server, &config)) {
 		wlr_log(WLR_ERROR, "cannot initialise the compositor");
 		goto end;
 	}
-	wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
-	wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
-	wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server);
+	signals[0] = wl_event_loop_add_signal(server.loop, SIGTERM,
+		handle_terminate, &server);
+	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT,
+		handle_terminate, &server);
+	signals[2] = wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child,
+		&server);
 	if (!server_start(&server)) {
 		goto end;
 	}
@@ -144,6 +148,12 @@ int main(int argc, char *argv[]) {
 end:
 	if (server.child_pid > 0) {
 		kill(server.child_pid, SIGTERM);
+	}
+	for (size_t i = 0; server.loop != NULL &&
+			i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (signals[i] != NULL) {
+			wl_event_source_remove(signals[i]);
+		}
 	}
 	server_finish(&server);
 	return status;

@@ -27,6 +27,11 @@ static const char usage[] =
 	"  --max-buffer BYTES     queued bytes per direction (default 1048576)\n"
 	"  --max-shm-pool BYTES   largest shm pool (default 2147483647)\n";
 
+static int bad_usage(void) {
+	fputs(usage, stderr);
+	return 2;
+}
+
 static bool parse_size(const char *s, unsigned long long max,
 		unsigned long long *out) {
 	char *end;
@@ -117,13 +122,13 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_LISTEN_FD:
 			if (!parse_size(optarg, 1 << 20, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			opts.listen_fd = (int)v;
 			break;
 		case OPT_CONNECTOR_FD:
 			if (!parse_size(optarg, 1 << 20, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			opts.connector_fd = (int)v;
 			break;
@@ -138,25 +143,25 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_MAX_CONN:
 			if (!parse_size(optarg, 1 << 16, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			opts.max_connections = (size_t)v;
 			break;
 		case OPT_MAX_OBJECTS:
 			if (!parse_size(optarg, 1 << 24, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			limits.max_objects = (size_t)v;
 			break;
 		case OPT_MAX_BUFFER:
 			if (!parse_size(optarg, 1ull << 30, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			opts.max_buffer = (size_t)v;
 			break;
 		case OPT_MAX_POOL:
 			if (!parse_size(optarg, INT32_MAX, &v)) {
-				goto bad;
+				return bad_usage();
 			}
 			limits.max_shm_pool = (int64_t)v;
 			break;
@@ -164,7 +169,7 @@ int main(int argc, char *argv[]) {
 			fputs(usage, stdout);
 			return 0;
 		default:
-			goto bad;
+			return bad_usage();
 		}
 	}
 	bool standalone = listen_path != NULL && upstream != NULL &&
@@ -172,7 +177,7 @@ int main(int argc, char *argv[]) {
 	bool spawned = listen_path == NULL && upstream == NULL &&
 		opts.listen_fd >= 0 && opts.connector_fd >= 0;
 	if (optind != argc || standalone == spawned) {
-		goto bad;
+		return bad_usage();
 	}
 
 	struct policy profile;
@@ -212,8 +217,4 @@ int main(int argc, char *argv[]) {
 	}
 	wire_policy_finish(&wp);
 	return status;
-
-bad:
-	fputs(usage, stderr);
-	return 2;
 }

@@ -71,18 +71,8 @@ static struct wire_iface_policy *policy_for(const struct wire_policy *wp,
 	return proto ? &wp->ifaces[policy_index(proto)] : NULL;
 }
 
-bool wire_policy_init(struct wire_policy *wp, const struct policy *profile,
-		const struct wire_limits *limits, char *err, size_t err_size) {
-	wp->limits = *limits;
-	wp->ifaces = calloc(wire_protocol_interfaces_len, sizeof(*wp->ifaces));
-	if (wp->ifaces == NULL) {
-		snprintf(err, err_size, "out of memory");
-		return false;
-	}
-	for (size_t i = 0; i < wire_protocol_interfaces_len; i++) {
-		wp->ifaces[i].proto = &wire_protocol_interfaces[i];
-	}
-
+static bool apply_profile(struct wire_policy *wp, const struct policy *profile,
+		char *err, size_t err_size) {
 	for (size_t i = 0; i < profile->ifaces_len; i++) {
 		const struct policy_iface *pi = &profile->ifaces[i];
 		const struct wire_protocol_interface *proto =
@@ -90,7 +80,7 @@ bool wire_policy_init(struct wire_policy *wp, const struct policy *profile,
 		if (proto == NULL) {
 			snprintf(err, err_size, "%s:%d: prism-proxy has no protocol "
 				"description of %s", profile->path, pi->line, pi->name);
-			goto fail;
+			return false;
 		}
 		struct wire_iface_policy *ip = &wp->ifaces[policy_index(proto)];
 		ip->global_version = pi->version < (uint32_t)proto->wl->version ?
@@ -103,25 +93,23 @@ bool wire_policy_init(struct wire_policy *wp, const struct policy *profile,
 				}
 			}
 			if (opcode < 0) {
-				snprintf(err, err_size, "%s: %s has no request named %s",
-					profile->path, pi->name, pi->denied[d]);
-				goto fail;
+				snprintf(err, err_size, "%s:%d: %s has no request named %s",
+					profile->path, pi->denied_lines[d], pi->name,
+					pi->denied[d]);
+				return false;
 			}
 			ip->denied_requests |= 1ull << opcode;
 		}
 	}
+	return true;
+}
 
-	/*
-	 * What may exist: wl_display, the allowed globals, and every interface
-	 * their (non-denied) messages can create, transitively. Anything else
-	 * cannot come to exist on this connection.
-	 */
-	struct wire_iface_policy *display = policy_for(wp, &wl_display_interface);
-	if (display == NULL) {
-		snprintf(err, err_size, "the protocol tables lack wl_display");
-		goto fail;
-	}
-	display->reachable = true;
+/*
+ * What may exist: wl_display, the allowed globals, and every interface
+ * their (non-denied) messages can create, transitively. Anything else
+ * cannot come to exist on a connection under this policy.
+ */
+static void compute_reachable(struct wire_policy *wp) {
 	for (size_t i = 0; i < wire_protocol_interfaces_len; i++) {
 		if (wp->ifaces[i].global_version > 0) {
 			wp->ifaces[i].reachable = true;
@@ -165,12 +153,31 @@ bool wire_policy_init(struct wire_policy *wp, const struct policy *profile,
 			}
 		}
 	}
-	return true;
+}
 
-fail:
-	free(wp->ifaces);
-	wp->ifaces = NULL;
-	return false;
+bool wire_policy_init(struct wire_policy *wp, const struct policy *profile,
+		const struct wire_limits *limits, char *err, size_t err_size) {
+	wp->limits = *limits;
+	wp->ifaces = calloc(wire_protocol_interfaces_len, sizeof(*wp->ifaces));
+	if (wp->ifaces == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < wire_protocol_interfaces_len; i++) {
+		wp->ifaces[i].proto = &wire_protocol_interfaces[i];
+	}
+	struct wire_iface_policy *display = policy_for(wp, &wl_display_interface);
+	if (display == NULL || !apply_profile(wp, profile, err, err_size)) {
+		if (display == NULL) {
+			snprintf(err, err_size, "the protocol tables lack wl_display");
+		}
+		free(wp->ifaces);
+		wp->ifaces = NULL;
+		return false;
+	}
+	display->reachable = true;
+	compute_reachable(wp);
+	return true;
 }
 
 void wire_policy_finish(struct wire_policy *wp) {

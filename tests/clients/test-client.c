@@ -240,6 +240,7 @@ int main(int argc, char *argv[]) {
 	}
 	if (c.list_globals) {
 		fflush(stdout);
+		wl_registry_destroy(c.registry);
 		wl_display_disconnect(c.display);
 		return 0;
 	}

@@ -179,7 +179,7 @@ static enum wire_verdict run(const struct wire_iface_policy *ip,
 	if (strcmp(ip->proto->wl->name, "wl_registry") == 0 &&
 			side == WIRE_CLIENT) {
 		/* Advertise global 1 as wl_compositor, so bind(1, ...) is valid. */
-		uint32_t global[8];
+		uint32_t global[16];
 		struct built g = {0};
 		size_t w = 2;
 		g.words[w++] = 1;
