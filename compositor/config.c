@@ -351,7 +351,8 @@ static bool begin_vm(struct parse_state *st, const char *name) {
 	}
 	struct prism_vm_config *vm = &c->vms[c->vms_len];
 	memset(vm, 0, sizeof(*vm));
-	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	/* vm_name_is_valid() bounded it to PRISM_VM_NAME_MAX. */
+	memcpy(vm->name, name, strlen(name) + 1);
 	snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", DEFAULT_ALLOWLIST);
 	vm->line = st->line;
 	lines[c->vms_len] = 0;

@@ -444,8 +444,70 @@ def test_I4_vm_sees_only_allowlisted_globals_through_the_proxy():
               f"binding the control protocol was not refused: {error}")
 
 
+def test_shm_seal_required_by_vm_policy():
+    """require-shm-seal: an unsealed pool is refused, a sealed one is not."""
+    with Prism(vm_extra={"work": "require-shm-seal = yes"}) as p:
+        good = RawClient(p.vm_socket("work"))
+        s = shm(good)
+        fd = memfd(4096, seal=True)
+        good.request(s, SHM_CREATE_POOL, u32(good.new_id()) + i32(4096),
+                     fds=[fd])
+        os.close(fd)
+        good.sync()
+        bad = RawClient(p.vm_socket("work"))
+        s = shm(bad)
+        fd = memfd(4096, seal=False)
+        bad.request(s, SHM_CREATE_POOL, u32(bad.new_id()) + i32(4096), fds=[fd])
+        os.close(fd)
+        error, closed = bad.expect_error()
+        check(error is not None and "not sealed" in error[2] and closed,
+              f"an unsealed pool was not refused: {error}")
+        good.sync()
+        # Another VM without the option takes unsealed pools.
+        other = RawClient(p.vm_socket("personal"))
+        s = shm(other)
+        fd = memfd(4096, seal=False)
+        other.request(s, SHM_CREATE_POOL, u32(other.new_id()) + i32(4096),
+                      fds=[fd])
+        os.close(fd)
+        other.sync()
+
+
+def test_killed_proxy_is_respawned_and_other_vms_carry_on():
+    """prism supervises its proxies: a dead one takes its VM's clients with
+    it, is logged, and comes back; the other VM does not notice."""
+    import signal
+    import time
+    with Prism() as p:
+        work = p.test_client("work", title="doomed")
+        personal = p.test_client("personal", title="survivor")
+        p.wait_windows(2)
+        old = {v["name"]: v for v in p.vm_list()}["work"]["proxy_pid"]
+        os.kill(old, signal.SIGKILL)
+        t0 = time.monotonic()
+        new = wait_for(lambda: [v for v in p.vm_list() if v["name"] == "work"
+                                and v["proxy_pid"] not in (0, old)],
+                       timeout=5, what="the proxy to come back")
+        back_after = time.monotonic() - t0
+        check(back_after < 1.0, f"the proxy took {back_after:.2f}s to return")
+        wins = wait_for(lambda: [w["title"] for w in p.windows()] ==
+                        ["survivor"] and p.windows(), timeout=5,
+                        what="the dead proxy's windows to go")
+        check(wins[0]["vm"] == "personal", f"{wins}")
+        check(personal.alive(), "the other VM's client died")
+        wait_for(lambda: not work.alive(), what="the orphaned client to exit")
+        check(f"vm=work: proxy (pid {old}) was killed by signal 9" in
+              p.read_log(), "no log line about the dead proxy")
+        p.test_client("work", title="reborn")
+        titles = sorted(w["title"] for w in p.wait_windows(2))
+        check(titles == ["reborn", "survivor"], f"{titles}")
+        check(new[0]["proxy_pid"] > 0, f"{new}")
+
+
 if __name__ == "__main__":
     sys.exit(main(HOSTILE_TESTS + [
         test_I7_hostile_vm_only_disconnects_the_offender,
         test_I4_vm_sees_only_allowlisted_globals_through_the_proxy,
+        test_shm_seal_required_by_vm_policy,
+        test_killed_proxy_is_respawned_and_other_vms_carry_on,
     ]))

@@ -405,6 +405,38 @@ static void test_policy(void) {
 	unlink(path);
 }
 
+/* linux-dmabuf params: plane index below 4, each plane once, fd present. */
+static void test_dmabuf_params(void) {
+	struct wire_conn conn;
+	CHECK(wire_conn_init(&conn, &wp));
+	CHECK(wire_conn_add_object(&conn, 2, "zwp_linux_buffer_params_v1", 3));
+	struct wire_fd_queue in, out;
+	wire_fd_queue_init(&in);
+	wire_fd_queue_init(&out);
+	struct wire_error err;
+	/* add(fd, plane_idx, offset, stride, modifier_hi, modifier_lo) */
+	uint32_t add[7] = { 2, 28u << 16 | 1, 0, 0, 256, 0, 0 };
+	wire_fd_queue_push(&in, make_fd());
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_FORWARD);
+	wire_fd_queue_push(&in, make_fd());
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_REJECT);
+	CHECK(strstr(err.message, "set twice") != NULL);
+	add[2] = 4;
+	wire_fd_queue_push(&in, make_fd());
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_REJECT);
+	CHECK(strstr(err.message, "not below 4") != NULL);
+	add[2] = 1;
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_REJECT);
+	CHECK(strstr(err.message, "none was sent") != NULL);
+	CHECK(in.len == 0);
+	wire_fd_queue_clear(&out);
+	wire_conn_finish(&conn);
+}
+
 int main(void) {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/allowlist/default.conf",
@@ -450,6 +482,8 @@ int main(void) {
 	test_boundaries();
 	test_lifetimes();
 	test_policy();
+	test_dmabuf_params();
+	CHECK(open_fds() == fds_before);
 	wire_policy_finish(&wp);
 	return TEST_RESULT();
 }
