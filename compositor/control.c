@@ -42,11 +42,10 @@ static void control_handle_list_windows(struct wl_client *client,
 	struct wlr_scene_node *node;
 	wl_list_for_each_reverse(node, &server->windows->node.state.children,
 			state.link) {
-		if (!node->state.enabled || node->data == NULL) {
+		struct prism_view *view = view_from_node(node);
+		if (view == NULL) {
 			continue;
 		}
-		struct prism_view *view = wl_container_of(
-			(struct prism_node *)node->data, view, view_tag);
 		char app_id[TITLE_BUF_SIZE];
 		title_sanitise(view->xdg_surface->toplevel->app_id, false, app_id,
 			sizeof(app_id));

@@ -179,12 +179,10 @@ void render_scene(struct render_target *t) {
 
 	struct wlr_scene_node *node;
 	wl_list_for_each(node, &server->windows->node.state.children, state.link) {
-		if (!node->state.enabled || node->data == NULL) {
-			continue;
+		struct prism_view *view = view_from_node(node);
+		if (view != NULL) {
+			render_view(t, view);
 		}
-		struct prism_view *view = wl_container_of(
-			(struct prism_node *)node->data, view, view_tag);
-		render_view(t, view);
 	}
 	wlr_renderer_scissor(t->renderer, NULL);
 }

@@ -47,21 +47,35 @@ void view_for_each_surface(struct prism_view *view, prism_surface_fn fn,
 	scene_node_for_each_surface(&view->tree->node, 0, 0, fn, data);
 }
 
+struct prism_view *view_from_node(struct wlr_scene_node *node) {
+	if (!node->state.enabled || node->data == NULL) {
+		return NULL;
+	}
+	struct prism_view *view = wl_container_of((struct prism_node *)node->data,
+		view, view_tag);
+	return view;
+}
+
+struct wlr_box popup_frame_box(const struct prism_popup *popup) {
+	const struct prism_view *view = popup->view;
+	int pb = view->server->decor.popup_border;
+	return (struct wlr_box){
+		.x = view->x + popup->box.x - pb,
+		.y = view->y + popup->box.y - pb,
+		.width = popup->box.width + 2 * pb,
+		.height = popup->box.height + 2 * pb,
+	};
+}
+
 void view_damage_whole(struct prism_view *view) {
 	if (!view->mapped) {
 		return;
 	}
 	struct wlr_box box = view_frame_box(view);
 	output_damage_layout_box(view->server, &box);
-	int pb = view->server->decor.popup_border;
 	struct prism_popup *popup;
 	wl_list_for_each(popup, &view->popup_list, link) {
-		struct wlr_box pbox = {
-			.x = view->x + popup->box.x - pb,
-			.y = view->y + popup->box.y - pb,
-			.width = popup->box.width + 2 * pb,
-			.height = popup->box.height + 2 * pb,
-		};
+		struct wlr_box pbox = popup_frame_box(popup);
 		output_damage_layout_box(view->server, &pbox);
 	}
 }
@@ -172,11 +186,10 @@ bool view_at(struct prism_server *server, double lx, double ly,
 	struct wlr_scene_node *node;
 	wl_list_for_each_reverse(node, &server->windows->node.state.children,
 			state.link) {
-		if (!node->state.enabled || node->data == NULL) {
+		struct prism_view *view = view_from_node(node);
+		if (view == NULL) {
 			continue;
 		}
-		struct prism_view *view = wl_container_of(
-			(struct prism_node *)node->data, view, view_tag);
 		if (popup_hit(view, lx, ly, hit)) {
 			return true;
 		}

@@ -103,6 +103,11 @@ struct prism_hit {
 
 void view_create(struct prism_server *server, struct wlr_xdg_surface *xdg_surface);
 
+/* The view a child of server->windows stands for; NULL when hidden. */
+struct prism_view *view_from_node(struct wlr_scene_node *node);
+/* A popup's box and its border, in layout coordinates. */
+struct wlr_box popup_frame_box(const struct prism_popup *popup);
+
 struct wlr_box view_content_box(const struct prism_view *view);
 /* Content plus frame, in layout coordinates. */
 struct wlr_box view_frame_box(const struct prism_view *view);

@@ -20,15 +20,8 @@
 #define PLACEMENT_GAP 8
 
 static void popup_damage(struct prism_popup *popup) {
-	struct prism_view *view = popup->view;
-	int pb = view->server->decor.popup_border;
-	struct wlr_box box = {
-		.x = view->x + popup->box.x - pb,
-		.y = view->y + popup->box.y - pb,
-		.width = popup->box.width + 2 * pb,
-		.height = popup->box.height + 2 * pb,
-	};
-	output_damage_layout_box(view->server, &box);
+	struct wlr_box box = popup_frame_box(popup);
+	output_damage_layout_box(popup->view->server, &box);
 }
 
 /* The popup's surface origin relative to its toplevel's surface origin. */
