@@ -109,6 +109,17 @@ static bool parse_int(const char *s, int min, int max, int *out) {
 	return true;
 }
 
+static bool parse_size(const char *s, int *width, int *height) {
+	char buf[32];
+	const char *x = strchr(s, 'x');
+	if (x == NULL || (size_t)(x - s) >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, s, (size_t)(x - s));
+	buf[x - s] = '\0';
+	return parse_int(buf, 1, 65535, width) && parse_int(x + 1, 1, 65535, height);
+}
+
 static bool parse_bool(const char *s, bool *out) {
 	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0) {
 		*out = true;
@@ -177,6 +188,15 @@ static bool general_key(struct parse_state *st, const char *key,
 	if (strcmp(key, "border-width") == 0) {
 		if (!parse_int(value, 1, 32, &c->border_width)) {
 			fail(st, "border-width must be an integer from 1 to 32");
+		}
+	} else if (strcmp(key, "indicator-height") == 0) {
+		if (!parse_int(value, 8, 128, &c->indicator_height)) {
+			fail(st, "indicator-height must be an integer from 8 to 128");
+		}
+	} else if (strcmp(key, "clipboard-max-bytes") == 0) {
+		if (!parse_int(value, 1, 64 << 20, &c->clipboard_max)) {
+			fail(st, "clipboard-max-bytes must be an integer from 1 to %d",
+				64 << 20);
 		}
 	} else if (strcmp(key, "font") == 0) {
 		if (value[0] == '\0') {
@@ -269,6 +289,20 @@ static bool vm_key(struct parse_state *st, const char *key, const char *value) {
 		if (!parse_bool(value, &vm->require_shm_seal)) {
 			fail(st, "require-shm-seal must be 'yes' or 'no'");
 		}
+	} else if (strcmp(key, "max-windows") == 0) {
+		if (!parse_int(value, 1, 100000, &vm->max_windows)) {
+			fail(st, "max-windows must be an integer from 1 to 100000");
+		}
+	} else if (strcmp(key, "max-window-size") == 0) {
+		if (!parse_size(value, &vm->max_window_width,
+				&vm->max_window_height)) {
+			fail(st, "max-window-size must be WIDTHxHEIGHT, each from 1 "
+				"to 65535");
+		}
+	} else if (strcmp(key, "fullscreen") == 0) {
+		if (!parse_bool(value, &vm->allow_fullscreen)) {
+			fail(st, "fullscreen must be 'yes' or 'no'");
+		}
 	} else if (strcmp(key, "titles") == 0) {
 		if (strcmp(value, "ascii") == 0) {
 			vm->title_utf8 = false;
@@ -355,6 +389,10 @@ static bool begin_vm(struct parse_state *st, const char *name) {
 	memcpy(vm->name, name, strlen(name) + 1);
 	snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", DEFAULT_ALLOWLIST);
 	vm->line = st->line;
+	/* Qubes' defaults: large enough for any real window. */
+	vm->max_windows = 500;
+	vm->max_window_width = 16384;
+	vm->max_window_height = 6144;
 	lines[c->vms_len] = 0;
 	labels[c->vms_len] = false;
 	colours[c->vms_len] = false;
@@ -485,6 +523,7 @@ bool config_init_default(struct prism_config *c) {
 	c->xkb.repeat_rate = 25;
 	c->xkb.repeat_delay = 600;
 	c->cursor_size = 24;
+	c->clipboard_max = 64 * 1024;
 	if (c->font == NULL || c->allowlist_dir == NULL) {
 		config_finish(c);
 		return false;

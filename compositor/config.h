@@ -18,6 +18,9 @@ struct prism_vm_config {
 	struct policy policy;
 	bool title_utf8; // show UTF-8 titles; printable ASCII only otherwise
 	bool require_shm_seal; // shm pool fds must carry F_SEAL_SHRINK
+	bool allow_fullscreen; // else fullscreen requests become maximise
+	int max_windows; // mapped toplevels at once
+	int max_window_width, max_window_height; // content larger is clipped
 	int line; // line of the [vm:NAME] header
 };
 
@@ -25,6 +28,8 @@ struct prism_config {
 	char *path; // NULL when running on built-in defaults
 
 	int border_width;
+	int indicator_height; // 0: as tall as a title bar
+	int clipboard_max; // bytes that Ctrl+Shift+C may copy
 	char *font; // fontconfig pattern for the title bar
 	uint32_t background;
 	uint32_t host_colour; // neutral frame of host windows

@@ -52,7 +52,8 @@ static void control_handle_list_windows(struct wl_client *client,
 		prism_window_list_v1_send_window(list, view->id,
 			view->vm ? vm_name(view->vm) : "", view->title, app_id,
 			view->x, view->y, view->geometry.width,
-			view->geometry.height, view_is_focused(view) ? 1 : 0);
+			view->geometry.height, view_is_focused(view) ? 1 : 0,
+			view->urgent ? 1 : 0, view->fullscreen ? 1 : 0);
 	}
 	prism_window_list_v1_send_done(list);
 	wl_resource_destroy(list);

@@ -241,8 +241,11 @@ static struct wlr_texture *compose(struct prism_decor *decor,
 	return texture;
 }
 
-static struct wlr_texture *rasterise(struct prism_decor *decor,
+struct wlr_texture *decor_rasterise(struct prism_decor *decor,
 		const char *text, uint32_t rgb, int *width_out, int *height_out) {
+	if (decor->font == NULL) {
+		return NULL;
+	}
 	size_t len = strlen(text);
 	uint32_t *cps = calloc(len + 1, sizeof(*cps));
 	const struct fcft_glyph **glyphs = calloc(len + 1, sizeof(*glyphs));
@@ -298,18 +301,22 @@ void decor_update_title(struct prism_decor *decor, struct prism_view *view,
 	 * follow it, so a title that imitates another VM's label still reads
 	 * "[Work] Personal" (I3). */
 	char text[PRISM_LABEL_MAX + 4 + TITLE_BUF_SIZE];
+	/* A notice is Prism speaking (clipboard, urgency): it replaces the
+	 * guest's title for a moment, never the label. */
+	const char *body = view->notice[0] ? view->notice : view->title;
+	const char *urgent = view->urgent ? "(wants attention) " : "";
 	if (view->vm != NULL) {
-		snprintf(text, sizeof(text), "[%s] %s", vm_label(view->vm),
-			view->title);
+		snprintf(text, sizeof(text), "[%s] %s%s", vm_label(view->vm), urgent,
+			body);
 	} else {
-		snprintf(text, sizeof(text), "%s", view->title);
+		snprintf(text, sizeof(text), "%s%s", urgent, body);
 	}
 
 	if (view->title_texture != NULL) {
 		wlr_texture_destroy(view->title_texture);
 		view->title_texture = NULL;
 	}
-	view->title_texture = rasterise(decor, text, text_rgb,
+	view->title_texture = decor_rasterise(decor, text, text_rgb,
 		&view->title_texture_width, &view->title_texture_height);
 	view->title_texture_rgb = text_rgb;
 }
@@ -324,8 +331,14 @@ void decor_view_finish(struct prism_view *view) {
 void decor_render_view(struct prism_decor *decor, struct render_target *t,
 		struct prism_view *view) {
 	uint32_t rgb = decor_view_rgb(view, view_is_focused(view));
-
 	struct wlr_box content = view_content_box(view);
+	const float black[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
+	if (view->fullscreen) {
+		/* No frame: the indicator says which VM this is. */
+		render_rect(t, &content, black, NULL);
+		return;
+	}
+
 	struct wlr_box frame = decor_frame_box(decor, &content);
 	int b = decor->border_width;
 	float colour[4];
@@ -345,7 +358,6 @@ void decor_render_view(struct prism_decor *decor, struct render_target *t,
 	/* An opaque backdrop: nothing of what lies below shows through a
 	 * translucent VM window, so what is seen inside a frame is only
 	 * what that VM drew. */
-	const float black[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 	render_rect(t, &content, black, NULL);
 
 	if (view->title_texture != NULL) {

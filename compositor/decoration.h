@@ -52,6 +52,11 @@ uint32_t decor_view_rgb(const struct prism_view *view, bool focused);
 /* Black or white, whichever contrasts more with rgb. */
 uint32_t decor_text_rgb(uint32_t rgb);
 
+/* Text in the title font and colour rgb, for the frame and the indicator.
+ * NULL when there is no font or nothing to draw. */
+struct wlr_texture *decor_rasterise(struct prism_decor *decor, const char *text,
+	uint32_t rgb, int *width, int *height);
+
 /* Re-rasterise the title when its text or its colour (focus) changed. Never
  * called during a render pass: texture uploads do not belong there. */
 void decor_update_title(struct prism_decor *decor, struct prism_view *view,

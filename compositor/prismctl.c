@@ -60,7 +60,7 @@ static void json_string(const char *s) {
 static void window_list_window(void *data, struct prism_window_list_v1 *list,
 		uint32_t id, const char *vm, const char *title, const char *app_id,
 		int32_t x, int32_t y, int32_t width, int32_t height,
-		uint32_t focused) {
+		uint32_t focused, uint32_t urgent, uint32_t fullscreen) {
 	struct ctl *ctl = data;
 	if (ctl->json) {
 		printf("%s\n  {\"id\": %u, \"vm\": ", ctl->count ? "," : "", id);
@@ -74,12 +74,13 @@ static void window_list_window(void *data, struct prism_window_list_v1 *list,
 		fputs(", \"app_id\": ", stdout);
 		json_string(app_id);
 		printf(", \"x\": %d, \"y\": %d, \"width\": %d, \"height\": %d, "
-			"\"focused\": %s}", x, y, width, height,
-			focused ? "true" : "false");
+			"\"focused\": %s, \"urgent\": %s, \"fullscreen\": %s}", x, y,
+			width, height, focused ? "true" : "false",
+			urgent ? "true" : "false", fullscreen ? "true" : "false");
 	} else {
-		printf("%-4u %-12s %5d,%-5d %5dx%-5d %s %s\n", id,
+		printf("%-4u %-12s %5d,%-5d %5dx%-5d %s%s %s\n", id,
 			vm[0] ? vm : "(host)", x, y, width, height,
-			focused ? "*" : " ", title);
+			focused ? "*" : " ", urgent ? "!" : " ", title);
 	}
 	ctl->count++;
 }

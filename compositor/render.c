@@ -7,6 +7,8 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/util/log.h>
 #include "decoration.h"
+#include "indicator.h"
+#include "output.h"
 #include "render.h"
 #include "server.h"
 #include "view.h"
@@ -182,6 +184,16 @@ void render_scene(struct render_target *t) {
 		struct prism_view *view = view_from_node(node);
 		if (view != NULL) {
 			render_view(t, view);
+		}
+	}
+
+	/* Last, so that nothing any client draws can cover it (I2). */
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_box *box = wlr_output_layout_get_box(server->output_layout,
+			output->wlr_output);
+		if (box != NULL) {
+			indicator_render(&server->indicator, t, box);
 		}
 	}
 	wlr_renderer_scissor(t->renderer, NULL);

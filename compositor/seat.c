@@ -76,9 +76,30 @@ static bool handle_binding(struct prism_seat *seat, uint32_t mods,
 		view_focus(cycle_target(server, true));
 		return true;
 	}
+	/* Copy and paste between VMs: only ever by these keys, in a VM
+	 * window; in a host window they are the application's. */
+	if (mods == (WLR_MODIFIER_CTRL | WLR_MODIFIER_SHIFT) && sym == XKB_KEY_c &&
+			focused != NULL) {
+		return clipboard_copy_from(&server->clipboard, focused);
+	}
+	if (mods == (WLR_MODIFIER_CTRL | WLR_MODIFIER_SHIFT) && sym == XKB_KEY_v &&
+			focused != NULL) {
+		return clipboard_paste_into(&server->clipboard, focused);
+	}
 	if (mods == WLR_MODIFIER_LOGO && sym == XKB_KEY_q) {
 		if (focused != NULL) {
 			view_close(focused);
+		}
+		return true;
+	}
+	if (mods == WLR_MODIFIER_LOGO && sym == XKB_KEY_f) {
+		/* Always a way out of fullscreen, whatever the client does. */
+		if (focused != NULL && focused->fullscreen) {
+			view_set_fullscreen(focused, false);
+		} else if (focused != NULL && view_may_fullscreen(focused)) {
+			view_set_fullscreen(focused, true);
+		} else if (focused != NULL) {
+			view_set_maximized(focused, !focused->maximized);
 		}
 		return true;
 	}
@@ -278,10 +299,13 @@ void seat_focus_view(struct prism_seat *seat, struct prism_view *view) {
 		}
 		if (view != NULL) {
 			wlr_xdg_toplevel_set_activated(view->xdg_surface, true);
-			decor_update_title(&server->decor, view, false);
+			view->urgent = false;
+			decor_update_title(&server->decor, view, true);
 			view_damage_whole(view);
 		}
 	}
+
+	indicator_update(&server->indicator);
 
 	struct prism_domain_seat *domain = view ? seat_domain_for_view(view) : NULL;
 	if (seat->keyboard_domain != NULL && seat->keyboard_domain != domain) {

@@ -139,9 +139,12 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 
 	if (!decor_init(&server->decor, server) ||
 			!seat_init(&server->seat, server) ||
-			!control_init(server)) {
+			!control_init(server) ||
+			!xdg_activation_init(server)) {
 		return false;
 	}
+	indicator_init(&server->indicator, server);
+	clipboard_init(&server->clipboard, server);
 	output_init(server);
 	surface_tracking_init(server);
 
@@ -191,17 +194,20 @@ void server_finish(struct prism_server *server) {
 		free(server->proxy_path);
 		return;
 	}
+	clipboard_finish(&server->clipboard);
 	vms_finish(server);
 	wl_display_destroy_clients(server->display);
 	listener_remove(&server->new_xdg_surface);
 	listener_remove(&server->new_input);
 	listener_remove(&server->new_surface);
+	listener_remove(&server->request_activate);
 	seat_finish(&server->seat);
 	if (server->backend != NULL) {
 		wlr_backend_destroy(server->backend);
 	}
 	listener_remove(&server->new_output);
 	listener_remove(&server->layout_change);
+	indicator_finish(&server->indicator);
 	decor_finish(&server->decor);
 	if (server->scene != NULL) {
 		wlr_scene_node_destroy(&server->scene->node);

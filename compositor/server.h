@@ -10,8 +10,10 @@
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
+#include "clipboard.h"
 #include "config.h"
 #include "decoration.h"
+#include "indicator.h"
 #include "seat.h"
 
 struct prism_server {
@@ -26,6 +28,7 @@ struct prism_server {
 	struct wlr_compositor *compositor;
 	struct wlr_presentation *presentation;
 	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_xdg_activation_v1 *xdg_activation;
 
 	/*
 	 * The scene graph is the window tree: stacking, surface trees and
@@ -45,6 +48,8 @@ struct prism_server {
 
 	struct prism_seat seat;
 	struct prism_decor decor;
+	struct prism_indicator indicator;
+	struct prism_clipboard clipboard;
 
 	struct prism_config config;
 	struct wl_list vms; // prism_vm::link
@@ -62,6 +67,7 @@ struct prism_server {
 	struct wl_listener new_xdg_surface;
 	struct wl_listener new_surface;
 	struct wl_listener layout_change;
+	struct wl_listener request_activate;
 };
 
 bool server_init(struct prism_server *server, struct prism_config *config);

@@ -19,6 +19,9 @@ struct wlr_box view_content_box(const struct prism_view *view) {
 
 struct wlr_box view_frame_box(const struct prism_view *view) {
 	struct wlr_box content = view_content_box(view);
+	if (view->fullscreen) {
+		return content;
+	}
 	return decor_frame_box(&view->server->decor, &content);
 }
 
@@ -125,6 +128,69 @@ void view_set_maximized(struct prism_view *view, bool maximized) {
 	wlr_xdg_toplevel_set_maximized(view->xdg_surface, maximized);
 }
 
+#define NOTICE_MS 2500
+
+static void view_damage_title(struct prism_view *view) {
+	if (!view->mapped) {
+		return;
+	}
+	struct wlr_box content = view_content_box(view);
+	struct wlr_box box = decor_title_box(&view->server->decor, &content);
+	output_damage_layout_box(view->server, &box);
+}
+
+static int view_notice_expire(void *data) {
+	struct prism_view *view = data;
+	view->notice[0] = '\0';
+	decor_update_title(&view->server->decor, view, true);
+	view_damage_title(view);
+	return 0;
+}
+
+void view_show_notice(struct prism_view *view, const char *text) {
+	if (view->notice_timer == NULL) {
+		view->notice_timer = wl_event_loop_add_timer(view->server->loop,
+			view_notice_expire, view);
+		if (view->notice_timer == NULL) {
+			return;
+		}
+	}
+	snprintf(view->notice, sizeof(view->notice), "%s", text);
+	wl_event_source_timer_update(view->notice_timer, NOTICE_MS);
+	decor_update_title(&view->server->decor, view, true);
+	view_damage_title(view);
+}
+
+bool view_may_fullscreen(const struct prism_view *view) {
+	return view->vm == NULL || view->vm->config->allow_fullscreen;
+}
+
+void view_set_fullscreen(struct prism_view *view, bool fullscreen) {
+	if (view->fullscreen == fullscreen || (fullscreen &&
+			!view_may_fullscreen(view))) {
+		wlr_xdg_surface_schedule_configure(view->xdg_surface);
+		return;
+	}
+	view_damage_whole(view);
+	if (fullscreen) {
+		view->saved_fullscreen = view_content_box(view);
+		struct wlr_box area = server_usable_area(view->server,
+			view->x + view->geometry.width / 2.0,
+			view->y + view->geometry.height / 2.0);
+		view->fullscreen = true;
+		view_move(view, area.x, area.y);
+		view_request_size(view, area.width, area.height);
+		wlr_scene_node_raise_to_top(&view->tree->node);
+	} else {
+		view->fullscreen = false;
+		struct wlr_box saved = view->saved_fullscreen;
+		view_move(view, saved.x, saved.y);
+		view_request_size(view, saved.width, saved.height);
+	}
+	wlr_xdg_toplevel_set_fullscreen(view->xdg_surface, fullscreen);
+	view_damage_whole(view);
+}
+
 void view_close(struct prism_view *view) {
 	wlr_xdg_toplevel_send_close(view->xdg_surface);
 }
@@ -208,8 +274,8 @@ bool view_at(struct prism_server *server, double lx, double ly,
 			}
 			return true;
 		}
-		enum prism_view_part part = decor_part_at(&server->decor,
-			&content, lx, ly, &hit->edges);
+		enum prism_view_part part = view->fullscreen ? PRISM_PART_NONE :
+			decor_part_at(&server->decor, &content, lx, ly, &hit->edges);
 		if (part != PRISM_PART_NONE) {
 			hit->view = view;
 			hit->part = part;
@@ -230,6 +296,9 @@ struct wlr_box server_usable_area(struct prism_server *server, double lx,
 	if (output != NULL) {
 		box = *wlr_output_layout_get_box(server->output_layout, output);
 	}
+	int strip = server->indicator.height;
+	box.y += strip;
+	box.height -= strip;
 	return box;
 }
 
@@ -349,6 +418,21 @@ static struct prism_view *surface_owner(struct wlr_surface *surface,
 		return popup->view;
 	}
 	return NULL;
+}
+
+struct prism_view *view_from_surface(struct wlr_surface *surface) {
+	struct prism_popup *popup;
+	struct prism_view *view = surface ? surface_owner(surface, &popup) : NULL;
+	return view != NULL && view->mapped ? view : NULL;
+}
+
+void view_set_urgent(struct prism_view *view, bool urgent) {
+	if (view->urgent == urgent) {
+		return;
+	}
+	view->urgent = urgent;
+	decor_update_title(&view->server->decor, view, true);
+	view_damage_title(view);
 }
 
 static void surface_handle_commit(struct wl_listener *listener, void *data) {

@@ -43,6 +43,11 @@ struct prism_view {
 	struct wlr_box geometry; // xdg window geometry, surface-local
 	struct wlr_box saved; // content box before maximising
 	bool maximized;
+	struct wlr_box saved_fullscreen; // content box before fullscreen
+	bool fullscreen; // covers its output below the indicator, no frame
+	bool urgent; // asked for focus and was refused; cleared by focus
+	bool refused; // over its VM's window limit: never shown
+	bool oversize_logged;
 
 	struct prism_node view_tag, content_tag;
 	struct wlr_scene_tree *tree; // at (x, y); frame drawn around it
@@ -52,6 +57,8 @@ struct prism_view {
 	struct wl_list popup_list; // prism_popup::link
 
 	char title[TITLE_BUF_SIZE]; // sanitised
+	char notice[160]; // shown instead of the title for a moment
+	struct wl_event_source *notice_timer;
 	struct wlr_texture *title_texture;
 	uint32_t title_texture_rgb; // text colour it was rendered with
 	int title_texture_width, title_texture_height;
@@ -102,6 +109,8 @@ struct prism_hit {
 };
 
 void view_create(struct prism_server *server, struct wlr_xdg_surface *xdg_surface);
+/* xdg-activation, under Prism's focus rules. */
+bool xdg_activation_init(struct prism_server *server);
 
 /* The view a child of server->windows stands for; NULL when hidden. */
 struct prism_view *view_from_node(struct wlr_scene_node *node);
@@ -116,10 +125,19 @@ void view_move(struct prism_view *view, int x, int y);
 /* Ask the client for a new content size; the frame follows on commit. */
 void view_request_size(struct prism_view *view, int width, int height);
 void view_set_maximized(struct prism_view *view, bool maximized);
+/* Whether the view's VM policy lets it go fullscreen (host: always). */
+bool view_may_fullscreen(const struct prism_view *view);
+void view_set_fullscreen(struct prism_view *view, bool fullscreen);
 void view_close(struct prism_view *view);
+/* Say something in the title bar, after the label, for a few seconds. */
+void view_show_notice(struct prism_view *view, const char *text);
 /* Give the view keyboard focus and put it on top; the user's doing only. */
 void view_focus(struct prism_view *view);
 bool view_is_focused(const struct prism_view *view);
+
+/* The mapped view a surface (of it, its subsurfaces or popups) belongs to. */
+struct prism_view *view_from_surface(struct wlr_surface *surface);
+void view_set_urgent(struct prism_view *view, bool urgent);
 
 /* Topmost view, frame or popup at a layout point. */
 bool view_at(struct prism_server *server, double lx, double ly,
@@ -144,7 +162,8 @@ void scene_node_for_each_surface(struct wlr_scene_node *node, int lx, int ly,
 void view_for_each_surface(struct prism_view *view, prism_surface_fn fn,
 	void *data);
 
-/* New windows are placed fully inside this area of an output. */
+/* New windows are placed fully inside this area of an output: the output
+ * minus the trusted indicator. */
 struct wlr_box server_usable_area(struct prism_server *server, double lx,
 	double ly);
 

@@ -385,6 +385,7 @@ static void vm_destroy(struct prism_vm *vm) {
 	wl_list_for_each_safe(vc, tmp, &vm->clients, link) {
 		wl_client_destroy(vc->client);
 	}
+	clipboard_vm_gone(&vm->server->clipboard, vm);
 	seat_domain_destroy(vm->domain);
 	if (vm->respawn_timer != NULL) {
 		wl_event_source_remove(vm->respawn_timer);

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_xdg_activation_v1.h>
 #include <wlr/util/edges.h>
 #include <wlr/util/log.h>
 #include "config.h"
@@ -83,6 +84,38 @@ static void popup_unconstrain(struct prism_popup *popup) {
 		.height = area.height,
 	};
 	wlr_xdg_popup_unconstrain_from_box(popup->xdg_popup, &box);
+
+	/*
+	 * wlroots only applies the adjustments the client allows; a client
+	 * that allows none keeps its popup wherever it asked, even over the
+	 * trusted indicator or off screen. Prism moves it inside the usable
+	 * area regardless: the client learns where from the configure.
+	 */
+	struct wlr_xdg_surface *parent =
+		wlr_xdg_surface_from_wlr_surface(popup->xdg_popup->parent);
+	int px = view->x, py = view->y;
+	if (parent != NULL && parent->role == WLR_XDG_SURFACE_ROLE_POPUP &&
+			parent->data != NULL) {
+		struct prism_popup *pp = parent->data;
+		px += pp->box.x;
+		py += pp->box.y;
+	}
+	/* Inset by the popup's border, which must stay visible too. */
+	int pb = view->server->decor.popup_border;
+	area.x += pb;
+	area.y += pb;
+	area.width -= 2 * pb;
+	area.height -= 2 * pb;
+	struct wlr_box *geo = &popup->xdg_popup->geometry;
+	int x = px + geo->x, y = py + geo->y;
+	int max_x = area.x + area.width - geo->width;
+	int max_y = area.y + area.height - geo->height;
+	int cx = x > max_x ? max_x : x;
+	int cy = y > max_y ? max_y : y;
+	cx = cx < area.x ? area.x : cx;
+	cy = cy < area.y ? area.y : cy;
+	geo->x += cx - x;
+	geo->y += cy - y;
 }
 
 static void popup_create(struct prism_view *view, struct wlr_xdg_popup *xdg_popup);
@@ -254,6 +287,25 @@ static void view_place(struct prism_view *view) {
 }
 
 /*
+ * Fullscreen hides the frame, so it is the VM's policy that decides: with
+ * "fullscreen = yes" the window covers its output below the trusted
+ * indicator, which keeps saying which VM it is; otherwise the request is
+ * granted as maximise, frame and all.
+ */
+static void view_apply_fullscreen_request(struct prism_view *view) {
+	bool wanted = view->xdg_surface->toplevel->requested.fullscreen;
+	if (view_may_fullscreen(view)) {
+		view_set_fullscreen(view, wanted);
+		return;
+	}
+	if (wanted) {
+		wlr_log(WLR_INFO, "vm=%s: window %u asked for fullscreen; the "
+			"VM's policy maximises it instead", vm_name(view->vm), view->id);
+	}
+	view_set_maximized(view, wanted);
+}
+
+/*
  * A new window takes the keyboard only when that cannot surprise the user:
  * nothing has focus, or the focused window belongs to the same VM (a dialog
  * of the application being used). Otherwise it opens unfocused below the
@@ -281,10 +333,51 @@ static void view_update_title(struct prism_view *view) {
 	}
 }
 
+/*
+ * A VM's windows are bounded in size, as in Qubes: content beyond the limit
+ * is simply not shown (the content box is the clip), so a huge buffer can
+ * neither cover the screen nor make the frame absurd.
+ */
+static void view_clamp_geometry(struct prism_view *view, struct wlr_box *geo) {
+	if (view->vm == NULL) {
+		return;
+	}
+	const struct prism_vm_config *c = view->vm->config;
+	if (geo->width <= c->max_window_width &&
+			geo->height <= c->max_window_height) {
+		return;
+	}
+	if (!view->oversize_logged) {
+		wlr_log(WLR_INFO, "vm=%s: window %u is %dx%d, above the VM's limit "
+			"of %dx%d; showing only that much", vm_name(view->vm), view->id,
+			geo->width, geo->height, c->max_window_width,
+			c->max_window_height);
+		view->oversize_logged = true;
+	}
+	if (geo->width > c->max_window_width) {
+		geo->width = c->max_window_width;
+	}
+	if (geo->height > c->max_window_height) {
+		geo->height = c->max_window_height;
+	}
+}
+
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct prism_view *view = wl_container_of(listener, view, map);
 	struct prism_server *server = view->server;
+	if (view->vm != NULL &&
+			vm_window_count(view->vm) >= (size_t)view->vm->config->max_windows) {
+		/* Over the limit: the window is never shown and the client is
+		 * asked to close it. Nothing else is affected. */
+		wlr_log(WLR_INFO, "vm=%s: window %u refused: the VM already shows "
+			"%d windows, its limit", vm_name(view->vm), view->id,
+			view->vm->config->max_windows);
+		view->refused = true;
+		wlr_xdg_toplevel_send_close(view->xdg_surface);
+		return;
+	}
 	wlr_xdg_surface_get_geometry(view->xdg_surface, &view->geometry);
+	view_clamp_geometry(view, &view->geometry);
 	wlr_scene_node_set_position(view->surface_tree, -view->geometry.x,
 		-view->geometry.y);
 	view_place(view);
@@ -303,6 +396,11 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 		wlr_scene_node_place_below(&view->tree->node, &focused->tree->node);
 		view_damage_whole(view);
 	}
+	if (view->xdg_surface->toplevel->requested.fullscreen) {
+		view_apply_fullscreen_request(view);
+	} else if (view->xdg_surface->toplevel->requested.maximized) {
+		view_set_maximized(view, true);
+	}
 	output_update_surface_outputs(view);
 	seat_update_pointer(&server->seat, 0);
 
@@ -318,6 +416,9 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 static void view_handle_unmap(struct wl_listener *listener, void *data) {
 	struct prism_view *view = wl_container_of(listener, view, unmap);
 	struct prism_server *server = view->server;
+	if (!view->mapped) {
+		return; // a refused window was never shown
+	}
 	view_damage_whole(view);
 	view->mapped = false;
 	wlr_scene_node_set_enabled(&view->tree->node, false);
@@ -343,6 +444,7 @@ static void view_handle_commit(struct wl_listener *listener, void *data) {
 	struct prism_view *view = wl_container_of(listener, view, commit);
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(view->xdg_surface, &geo);
+	view_clamp_geometry(view, &geo);
 	if (!view->mapped) {
 		view->geometry = geo;
 		return;
@@ -389,6 +491,9 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&view->link);
 	seat_view_gone(&view->server->seat, view);
 	view->xdg_surface->data = NULL;
+	if (view->notice_timer != NULL) {
+		wl_event_source_remove(view->notice_timer);
+	}
 	wlr_scene_node_destroy(&view->tree->node);
 	decor_view_finish(view);
 	free(view);
@@ -445,13 +550,11 @@ static void view_handle_request_fullscreen(struct wl_listener *listener,
 		void *data) {
 	struct prism_view *view = wl_container_of(listener, view,
 		request_fullscreen);
-	/* Fullscreen would hide the frame, the one thing that says which VM a
-	 * window belongs to; it is granted as maximise. */
 	if (!view->mapped) {
 		wlr_xdg_surface_schedule_configure(view->xdg_surface);
 		return;
 	}
-	view_set_maximized(view, view->xdg_surface->toplevel->requested.fullscreen);
+	view_apply_fullscreen_request(view);
 }
 
 static void view_handle_request_minimize(struct wl_listener *listener,
@@ -524,4 +627,56 @@ void view_create(struct prism_server *server, struct wlr_xdg_surface *xdg_surfac
 	wl_signal_add(&toplevel->events.request_minimize, &view->request_minimize);
 	view->set_title.notify = view_handle_set_title;
 	wl_signal_add(&toplevel->events.set_title, &view->set_title);
+}
+
+/*
+ * A window may take focus through xdg-activation only with a token made by
+ * the window that has focus now, of the same VM and seat: an application
+ * handing focus to its own new window. Anything else (a token from another
+ * VM, from a window the user has left, or one made without focus) is
+ * refused, and the window is marked as wanting attention instead (I6).
+ * Tokens wlroots does not know never reach this handler, and wlroots hands
+ * out only unknown tokens to a surface without keyboard focus that names an
+ * input serial: those requests are dropped before they get here.
+ */
+static void server_request_activate(struct wl_listener *listener, void *data) {
+	struct prism_server *server = wl_container_of(listener, server,
+		request_activate);
+	struct wlr_xdg_activation_v1_request_activate_event *event = data;
+	struct prism_view *view = view_from_surface(event->surface);
+	if (view == NULL || view_is_focused(view)) {
+		return;
+	}
+	struct wlr_xdg_activation_token_v1 *token = event->token;
+	struct prism_view *focused = server->focused_view;
+	struct prism_view *origin = view_from_surface(token->surface);
+	const char *refusal = NULL;
+	if (origin == NULL) {
+		refusal = "the token was made without a window";
+	} else if (origin != focused) {
+		refusal = "the token was not made by the focused window";
+	} else if (origin->vm != view->vm) {
+		refusal = "the token belongs to another VM";
+	} else if (token->seat != seat_domain_for_view(origin)->wlr_seat) {
+		refusal = "the token does not come from the user's input";
+	}
+	if (refusal == NULL) {
+		view_focus(view);
+		return;
+	}
+	wlr_log(WLR_INFO, "%s%s: window %u asked for focus: refused (%s); marked "
+		"as wanting attention", view->vm ? "vm=" : "host",
+		view->vm ? vm_name(view->vm) : "", view->id, refusal);
+	view_set_urgent(view, true);
+}
+
+bool xdg_activation_init(struct prism_server *server) {
+	server->xdg_activation = wlr_xdg_activation_v1_create(server->display);
+	if (server->xdg_activation == NULL) {
+		return false;
+	}
+	server->request_activate.notify = server_request_activate;
+	wl_signal_add(&server->xdg_activation->events.request_activate,
+		&server->request_activate);
+	return true;
 }

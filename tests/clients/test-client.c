@@ -3,11 +3,16 @@
  *
  * It opens one xdg_toplevel filled with a solid colour, prints "mapped" once
  * the compositor has seen its first buffer, then stays until it is killed or
- * its window is closed. With --globals it only prints the registry.
+ * its window is closed. With --globals it only prints the registry. Other
+ * options make it report keyboard events, ask for or use xdg-activation
+ * tokens, open a popup or ask for fullscreen: each line it prints is one
+ * thing that happened, for the tests to read.
  */
 #define _GNU_SOURCE // memfd_create
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,12 +21,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
+#include "xdg-activation-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 struct subsurface_spec {
 	bool enabled;
 	int x, y, width, height;
 	uint32_t colour;
+};
+
+struct popup_spec {
+	bool enabled;
+	int x, y, width, height;
 };
 
 struct client {
@@ -31,6 +42,10 @@ struct client {
 	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
+	struct wl_seat *seat;
+	struct wl_keyboard *keyboard;
+	struct xdg_activation_v1 *activation;
+	uint32_t last_serial;
 
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
@@ -41,9 +56,25 @@ struct client {
 	int width, height;
 	uint32_t colour;
 	struct subsurface_spec sub;
-	bool list_globals;
-	bool configured, mapped, closed;
+	struct popup_spec popup;
+	bool list_globals, print_keys, make_token, fullscreen;
+	const char *activate_token;
+	bool configured, mapped, closed, token_requested;
+
+	struct wl_surface *popup_surface;
+	struct xdg_surface *popup_xdg;
+	struct xdg_popup *xdg_popup;
 };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
 
 static struct wl_buffer *make_buffer(struct client *c, int width, int height,
 		uint32_t colour) {
@@ -107,6 +138,15 @@ static void toplevel_configure(void *data, struct xdg_toplevel *toplevel,
 		c->width = width;
 		c->height = height;
 	}
+	bool fullscreen = false, maximized = false, activated = false;
+	uint32_t *state;
+	wl_array_for_each(state, states) {
+		fullscreen |= *state == XDG_TOPLEVEL_STATE_FULLSCREEN;
+		maximized |= *state == XDG_TOPLEVEL_STATE_MAXIMIZED;
+		activated |= *state == XDG_TOPLEVEL_STATE_ACTIVATED;
+	}
+	say("configure %dx%d fullscreen=%d maximized=%d activated=%d", width,
+		height, fullscreen, maximized, activated);
 }
 
 static void toplevel_close(void *data, struct xdg_toplevel *toplevel) {
@@ -128,6 +168,146 @@ static const struct xdg_wm_base_listener wm_base_listener = {
 	.ping = wm_base_ping,
 };
 
+static void keyboard_keymap(void *data, struct wl_keyboard *kb,
+		uint32_t format, int32_t fd, uint32_t size) {
+	close(fd);
+}
+
+static void keyboard_enter(void *data, struct wl_keyboard *kb, uint32_t serial,
+		struct wl_surface *surface, struct wl_array *keys) {
+	struct client *c = data;
+	c->last_serial = serial;
+	if (c->print_keys) {
+		say("keyboard-enter");
+	}
+}
+
+static void keyboard_leave(void *data, struct wl_keyboard *kb, uint32_t serial,
+		struct wl_surface *surface) {
+	struct client *c = data;
+	if (c->print_keys) {
+		say("keyboard-leave");
+	}
+}
+
+static void keyboard_key(void *data, struct wl_keyboard *kb, uint32_t serial,
+		uint32_t time, uint32_t key, uint32_t state) {
+	struct client *c = data;
+	c->last_serial = serial;
+	if (c->print_keys) {
+		say("key %u %s", key, state ? "pressed" : "released");
+	}
+}
+
+static void keyboard_modifiers(void *data, struct wl_keyboard *kb,
+		uint32_t serial, uint32_t depressed, uint32_t latched,
+		uint32_t locked, uint32_t group) {
+}
+
+static void keyboard_repeat_info(void *data, struct wl_keyboard *kb,
+		int32_t rate, int32_t delay) {
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {
+	.keymap = keyboard_keymap,
+	.enter = keyboard_enter,
+	.leave = keyboard_leave,
+	.key = keyboard_key,
+	.modifiers = keyboard_modifiers,
+	.repeat_info = keyboard_repeat_info,
+};
+
+static void token_done(void *data, struct xdg_activation_token_v1 *token,
+		const char *name) {
+	say("token %s", name);
+	xdg_activation_token_v1_destroy(token);
+}
+
+static const struct xdg_activation_token_v1_listener token_listener = {
+	.done = token_done,
+};
+
+/* A token tied to this window and its last input serial; without_input,
+ * tied to the window only. */
+static void request_token(struct client *c, bool without_input) {
+	struct xdg_activation_token_v1 *token =
+		xdg_activation_v1_get_activation_token(c->activation);
+	xdg_activation_token_v1_add_listener(token, &token_listener, c);
+	if (!without_input) {
+		xdg_activation_token_v1_set_serial(token, c->last_serial, c->seat);
+	}
+	xdg_activation_token_v1_set_surface(token, c->surface);
+	xdg_activation_token_v1_commit(token);
+}
+
+static void popup_configure(void *data, struct xdg_popup *popup, int32_t x,
+		int32_t y, int32_t width, int32_t height) {
+	say("popup-configure %d,%d %dx%d", x, y, width, height);
+}
+
+static void popup_done(void *data, struct xdg_popup *popup) {
+	say("popup-done");
+}
+
+static const struct xdg_popup_listener popup_listener = {
+	.configure = popup_configure,
+	.popup_done = popup_done,
+};
+
+static void popup_surface_configure(void *data, struct xdg_surface *xs,
+		uint32_t serial) {
+	struct client *c = data;
+	xdg_surface_ack_configure(xs, serial);
+	struct wl_buffer *buffer = make_buffer(c, c->popup.width, c->popup.height,
+		0xffff00);
+	wl_buffer_add_listener(buffer, &buffer_listener, NULL);
+	wl_surface_attach(c->popup_surface, buffer, 0, 0);
+	wl_surface_damage_buffer(c->popup_surface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(c->popup_surface);
+}
+
+static const struct xdg_surface_listener popup_surface_listener = {
+	.configure = popup_surface_configure,
+};
+
+/* A popup placed at (x, y) of the window with no constraint adjustment, as
+ * a hostile client would ask: the compositor decides where it may go. */
+static void open_popup(struct client *c) {
+	struct xdg_positioner *pos = xdg_wm_base_create_positioner(c->wm_base);
+	xdg_positioner_set_size(pos, c->popup.width, c->popup.height);
+	xdg_positioner_set_anchor_rect(pos, c->popup.x, c->popup.y, 1, 1);
+	xdg_positioner_set_anchor(pos, XDG_POSITIONER_ANCHOR_TOP_LEFT);
+	xdg_positioner_set_gravity(pos, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	c->popup_surface = wl_compositor_create_surface(c->compositor);
+	c->popup_xdg = xdg_wm_base_get_xdg_surface(c->wm_base, c->popup_surface);
+	xdg_surface_add_listener(c->popup_xdg, &popup_surface_listener, c);
+	c->xdg_popup = xdg_surface_get_popup(c->popup_xdg, c->xdg_surface, pos);
+	xdg_popup_add_listener(c->xdg_popup, &popup_listener, c);
+	xdg_positioner_destroy(pos);
+	wl_surface_commit(c->popup_surface);
+}
+
+/*
+ * Commands on stdin, one a line: "token" asks for an activation token
+ * (printed as "token NAME"), "token-without-input" for one not tied to an
+ * input event; "activate NAME" asks for this window to be activated with a
+ * token.
+ */
+static void run_command(struct client *c, const char *line) {
+	if (c->activation == NULL) {
+		say("error no xdg_activation_v1");
+	} else if (strcmp(line, "token") == 0) {
+		request_token(c, false);
+	} else if (strcmp(line, "token-without-input") == 0) {
+		request_token(c, true);
+	} else if (strncmp(line, "activate ", 9) == 0) {
+		xdg_activation_v1_activate(c->activation, line + 9, c->surface);
+		say("activation-requested");
+	} else {
+		say("error unknown command");
+	}
+}
+
 static void registry_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct client *c = data;
@@ -147,6 +327,12 @@ static void registry_global(void *data, struct wl_registry *registry,
 		c->wm_base = wl_registry_bind(registry, name,
 			&xdg_wm_base_interface, 1);
 		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
+	} else if (strcmp(interface, wl_seat_interface.name) == 0 &&
+			c->seat == NULL) {
+		c->seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
+	} else if (strcmp(interface, xdg_activation_v1_interface.name) == 0) {
+		c->activation = wl_registry_bind(registry, name,
+			&xdg_activation_v1_interface, 1);
 	}
 }
 
@@ -173,7 +359,8 @@ static bool parse_colour(const char *s, uint32_t *out) {
 static void usage(void) {
 	fprintf(stderr, "usage: prism-test-client [--title T] [--app-id A] "
 		"[--size WxH] [--colour RRGGBB]\n"
-		"\t[--subsurface X,Y,WxH,RRGGBB] [--globals]\n");
+		"\t[--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH] [--fullscreen]\n"
+		"\t[--print-keys] [--make-token] [--activate TOKEN] [--globals]\n");
 	exit(2);
 }
 
@@ -188,6 +375,11 @@ int main(int argc, char *argv[]) {
 		{ "colour", required_argument, NULL, 'c' },
 		{ "subsurface", required_argument, NULL, 'S' },
 		{ "globals", no_argument, NULL, 'g' },
+		{ "popup", required_argument, NULL, 'P' },
+		{ "fullscreen", no_argument, NULL, 'F' },
+		{ "print-keys", no_argument, NULL, 'k' },
+		{ "make-token", no_argument, NULL, 'T' },
+		{ "activate", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	int opt;
@@ -223,6 +415,26 @@ int main(int argc, char *argv[]) {
 		case 'g':
 			c.list_globals = true;
 			break;
+		case 'P':
+			if (sscanf(optarg, "%d,%d,%dx%d", &c.popup.x, &c.popup.y,
+					&c.popup.width, &c.popup.height) != 4 ||
+					c.popup.width < 1 || c.popup.height < 1) {
+				usage();
+			}
+			c.popup.enabled = true;
+			break;
+		case 'F':
+			c.fullscreen = true;
+			break;
+		case 'k':
+			c.print_keys = true;
+			break;
+		case 'T':
+			c.make_token = true;
+			break;
+		case 'A':
+			c.activate_token = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -250,6 +462,15 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 
+	if (c.seat != NULL) {
+		c.keyboard = wl_seat_get_keyboard(c.seat);
+		wl_keyboard_add_listener(c.keyboard, &keyboard_listener, &c);
+	}
+	if ((c.make_token || c.activate_token) && c.activation == NULL) {
+		fprintf(stderr, "test-client: no xdg_activation_v1\n");
+		return 1;
+	}
+
 	c.surface = wl_compositor_create_surface(c.compositor);
 	if (c.sub.enabled) {
 		if (c.subcompositor == NULL) {
@@ -274,6 +495,9 @@ int main(int argc, char *argv[]) {
 	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
 	xdg_toplevel_set_title(c.toplevel, title);
 	xdg_toplevel_set_app_id(c.toplevel, app_id);
+	if (c.fullscreen) {
+		xdg_toplevel_set_fullscreen(c.toplevel, NULL);
+	}
 	wl_surface_commit(c.surface);
 
 	while (!c.configured) {
@@ -286,10 +510,73 @@ int main(int argc, char *argv[]) {
 	if (wl_display_roundtrip(c.display) < 0) {
 		return 1;
 	}
-	printf("mapped\n");
-	fflush(stdout);
+	c.mapped = true;
+	say("mapped");
 
-	while (!c.closed && wl_display_dispatch(c.display) >= 0) {
+	if (c.popup.enabled) {
+		open_popup(&c);
+		wl_display_roundtrip(c.display);
+		wl_display_roundtrip(c.display);
+		say("popup-mapped");
+	}
+	if (c.activate_token != NULL) {
+		xdg_activation_v1_activate(c.activation, c.activate_token, c.surface);
+		wl_display_roundtrip(c.display);
+		say("activation-requested");
+	}
+	char cmd[1024];
+	size_t cmd_len = 0;
+	while (!c.closed) {
+		if (c.make_token && !c.token_requested && c.last_serial != 0) {
+			c.token_requested = true;
+			request_token(&c, false);
+		}
+		while (wl_display_prepare_read(c.display) != 0) {
+			wl_display_dispatch_pending(c.display);
+		}
+		wl_display_flush(c.display);
+		struct pollfd fds[2] = {
+			{ wl_display_get_fd(c.display), POLLIN, 0 },
+			{ STDIN_FILENO, POLLIN, 0 },
+		};
+		if (poll(fds, 2, -1) < 0) {
+			wl_display_cancel_read(c.display);
+			continue;
+		}
+		if (fds[0].revents & POLLIN) {
+			if (wl_display_read_events(c.display) < 0) {
+				break;
+			}
+		} else {
+			wl_display_cancel_read(c.display);
+		}
+		if (wl_display_dispatch_pending(c.display) < 0) {
+			break;
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(STDIN_FILENO, cmd + cmd_len,
+				sizeof(cmd) - 1 - cmd_len);
+			if (n <= 0) {
+				/* stdin closed: keep serving the window. */
+				while (!c.closed && wl_display_dispatch(c.display) >= 0) {
+				}
+				break;
+			}
+			cmd_len += (size_t)n;
+			cmd[cmd_len] = '\0';
+			char *nl;
+			while ((nl = strchr(cmd, '\n')) != NULL) {
+				*nl = '\0';
+				run_command(&c, cmd);
+				size_t used = (size_t)(nl - cmd) + 1;
+				memmove(cmd, nl + 1, cmd_len - used + 1);
+				cmd_len -= used;
+			}
+			if (cmd_len == sizeof(cmd) - 1) {
+				cmd_len = 0; // an over-long line: drop it
+			}
+			wl_display_flush(c.display);
+		}
 	}
 	wl_display_disconnect(c.display);
 	return c.closed ? 0 : 1;

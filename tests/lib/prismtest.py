@@ -165,30 +165,78 @@ class Client:
     def __init__(self, proc, name):
         self.proc = proc
         self.name = name
+        self.history = []  # every line it printed so far
+        self._pending = b""  # read from its stdout, not yet a whole line
 
     def wait_mapped(self, timeout=10.0):
-        line = _readline_timeout(self.proc, timeout)
-        check(line.strip() == "mapped",
-              f"{self.name} did not map a window (said {line!r}, "
-              f"status {self.proc.poll()})")
+        self.read_until(lambda l: l == "mapped", timeout)
         return self
 
     def alive(self):
         return self.proc.poll() is None
 
+    def tell(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def _next_line(self, timeout):
+        # Read the pipe ourselves: a buffered readline() would swallow the
+        # lines after the first, where select() can no longer see them.
+        import select as _select
+        import time as _time
+        deadline = _time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._pending:
+            remaining = deadline - _time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = _select.select([fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._pending += chunk
+        raw, self._pending = self._pending.split(b"\n", 1)
+        line = raw.decode(errors="replace")
+        self.history.append(line)
+        return line
+
+    def read_until(self, predicate, timeout=10.0):
+        """New lines the client prints, until one satisfies predicate."""
+        import time as _time
+        deadline = _time.monotonic() + timeout
+        seen = []
+        while _time.monotonic() < deadline:
+            line = self._next_line(deadline - _time.monotonic())
+            if line is None:
+                break
+            seen.append(line)
+            if predicate(line):
+                return line, seen
+        raise Failure(f"{self.name} never printed the expected line; "
+                      f"it printed {seen} (status {self.proc.poll()})")
+
+    def wait_line(self, predicate, timeout=10.0):
+        """A line, printed already or to come, that satisfies predicate."""
+        for line in self.history:
+            if predicate(line):
+                return line
+        return self.read_until(predicate, timeout)[0]
+
+    def lines_now(self, wait=0.3):
+        """Whatever the client printed within wait seconds."""
+        out = []
+        while True:
+            line = self._next_line(wait)
+            if line is None:
+                return out
+            out.append(line)
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-
-
-def _readline_timeout(proc, timeout):
-    import selectors
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    if not sel.select(timeout):
-        return ""
-    return proc.stdout.readline()
 
 
 class Prism:
@@ -332,12 +380,13 @@ class Prism:
     def key(self, combo):
         self.ctl("key", combo)
 
-    def spawn(self, argv, vm=None, extra_env=None, name=None):
+    def spawn(self, argv, vm=None, extra_env=None, name=None, stdin=False):
         env = self.env(self.display_for(vm))
         env.update(extra_env or {})
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.PIPE if stdin else
+                                subprocess.DEVNULL)
         client = Client(proc, name or os.path.basename(argv[0]))
         self.clients.append(client)
         return client
@@ -346,7 +395,8 @@ class Prism:
                     size=(160, 120), extra=(), wait=True):
         argv = [TEST_CLIENT, "--title", title, "--colour", colour,
                 "--size", f"{size[0]}x{size[1]}", *extra]
-        client = self.spawn(argv, vm=vm, name=f"test-client({vm or 'host'})")
+        client = self.spawn(argv, vm=vm, name=f"test-client({vm or 'host'})",
+                            stdin=True)
         if wait:
             client.wait_mapped()
         return client

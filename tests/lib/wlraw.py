@@ -82,7 +82,12 @@ class RawClient:
         ready, _, _ = select.select([self.sock], [], [], remaining)
         if not ready:
             return False
-        data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(4 * 28))
+        try:
+            data, anc, _, _ = self.sock.recvmsg(65536,
+                                                socket.CMSG_SPACE(4 * 28))
+        except ConnectionResetError:
+            self.closed = True
+            return False
         for level, kind, payload in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds = array.array("i")
