@@ -127,21 +127,44 @@ static void control_handle_screenshot(struct wl_client *client,
 	wl_resource_destroy(shot);
 }
 
-static void control_handle_key(struct wl_client *client,
-		struct wl_resource *resource, uint32_t id, const char *combo) {
-	struct prism_server *server = wl_resource_get_user_data(resource);
+static void reply(struct wl_client *client, struct wl_resource *resource,
+		uint32_t id, bool ok, const char *reason) {
 	struct wl_resource *req = create_one_shot(client, resource,
 		&prism_request_v1_interface, id);
 	if (req == NULL) {
 		return;
 	}
-	const char *reason = NULL;
-	if (seat_inject_combo(&server->seat, combo, &reason)) {
+	if (ok) {
 		prism_request_v1_send_done(req);
 	} else {
 		prism_request_v1_send_failed(req, reason);
 	}
 	wl_resource_destroy(req);
+}
+
+static void control_handle_key(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, const char *combo) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	const char *reason = NULL;
+	bool ok = seat_inject_combo(&server->seat, combo, &reason);
+	reply(client, resource, id, ok, reason);
+}
+
+static void control_handle_pointer_motion(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, int32_t x, int32_t y) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	const char *reason = NULL;
+	bool ok = seat_inject_motion(&server->seat, x, y, &reason);
+	reply(client, resource, id, ok, reason);
+}
+
+static void control_handle_pointer_button(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, uint32_t button,
+		uint32_t pressed) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	const char *reason = NULL;
+	bool ok = seat_inject_button(&server->seat, button, pressed != 0, &reason);
+	reply(client, resource, id, ok, reason);
 }
 
 static const struct prism_control_v1_interface control_impl = {
@@ -150,6 +173,8 @@ static const struct prism_control_v1_interface control_impl = {
 	.list_vms = control_handle_list_vms,
 	.screenshot = control_handle_screenshot,
 	.key = control_handle_key,
+	.pointer_motion = control_handle_pointer_motion,
+	.pointer_button = control_handle_pointer_button,
 };
 
 static void control_bind(struct wl_client *client, void *data,

@@ -17,6 +17,9 @@ static const char usage[] =
 	"  vms [--json]            list isolation units\n"
 	"  screenshot FILE.png     capture the whole output layout\n"
 	"  key COMBO               press a key combination, e.g. Ctrl+Shift+C\n"
+	"  pointer move X Y        move the pointer to a layout point\n"
+	"  pointer press|release|click [left|right|middle]\n"
+	"                          use a pointer button (default left)\n"
 	"\n"
 	"prismctl talks to the Prism on $WAYLAND_DISPLAY (a host socket).\n";
 
@@ -26,6 +29,10 @@ struct ctl {
 	bool json;
 	bool done;
 	bool failed;
+	size_t pending; // requests still to answer, when more than one
+	bool pointer_move, press, release;
+	int x, y;
+	uint32_t button;
 	size_t count;
 	const char *png_path;
 };
@@ -233,7 +240,10 @@ static const struct prism_screenshot_v1_listener screenshot_listener = {
 static void request_done(void *data, struct prism_request_v1 *req) {
 	struct ctl *ctl = data;
 	prism_request_v1_destroy(req);
-	ctl->done = true;
+	ctl->done = ctl->pending <= 1;
+	if (ctl->pending > 0) {
+		ctl->pending--;
+	}
 }
 
 static void request_failed(void *data, struct prism_request_v1 *req,
@@ -268,6 +278,45 @@ static const struct wl_registry_listener registry_listener = {
 	.global_remove = registry_global_remove,
 };
 
+static bool parse_pointer(struct ctl *ctl, int argc, char **argv) {
+	if (strcmp(argv[0], "move") == 0) {
+		char *end1, *end2;
+		if (argc != 3) {
+			return false;
+		}
+		long x = strtol(argv[1], &end1, 10), y = strtol(argv[2], &end2, 10);
+		if (*end1 != '\0' || *end2 != '\0' || argv[1][0] == '\0' ||
+				argv[2][0] == '\0' || x < INT32_MIN || x > INT32_MAX ||
+				y < INT32_MIN || y > INT32_MAX) {
+			return false;
+		}
+		ctl->pointer_move = true;
+		ctl->x = (int)x;
+		ctl->y = (int)y;
+		return true;
+	}
+	bool click = strcmp(argv[0], "click") == 0;
+	ctl->press = click || strcmp(argv[0], "press") == 0;
+	ctl->release = click || strcmp(argv[0], "release") == 0;
+	if (!ctl->press && !ctl->release) {
+		return false;
+	}
+	const char *name = argc > 1 ? argv[1] : "left";
+	if (argc > 2) {
+		return false;
+	}
+	if (strcmp(name, "left") == 0) {
+		ctl->button = 0x110; // BTN_LEFT
+	} else if (strcmp(name, "right") == 0) {
+		ctl->button = 0x111; // BTN_RIGHT
+	} else if (strcmp(name, "middle") == 0) {
+		ctl->button = 0x112; // BTN_MIDDLE
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static int fail_usage(void) {
 	fputs(usage, stderr);
 	return 2;
@@ -292,6 +341,10 @@ int main(int argc, char *argv[]) {
 		}
 	} else if (strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "key") == 0) {
 		if (argc != 3) {
+			return fail_usage();
+		}
+	} else if (strcmp(cmd, "pointer") == 0) {
+		if (argc < 3 || !parse_pointer(&ctl, argc - 2, argv + 2)) {
 			return fail_usage();
 		}
 	} else {
@@ -333,10 +386,28 @@ int main(int argc, char *argv[]) {
 		struct prism_screenshot_v1 *s =
 			prism_control_v1_screenshot(ctl.control);
 		prism_screenshot_v1_add_listener(s, &screenshot_listener, &ctl);
-	} else {
+	} else if (strcmp(cmd, "key") == 0) {
 		struct prism_request_v1 *r = prism_control_v1_key(ctl.control,
 			argv[2]);
 		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	} else if (ctl.pointer_move) {
+		struct prism_request_v1 *r = prism_control_v1_pointer_motion(
+			ctl.control, ctl.x, ctl.y);
+		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	} else {
+		/* A click is a press and a release; the last answer ends it. */
+		if (ctl.press) {
+			struct prism_request_v1 *r = prism_control_v1_pointer_button(
+				ctl.control, ctl.button, 1);
+			prism_request_v1_add_listener(r, &request_listener, &ctl);
+			ctl.pending++;
+		}
+		if (ctl.release) {
+			struct prism_request_v1 *r = prism_control_v1_pointer_button(
+				ctl.control, ctl.button, 0);
+			prism_request_v1_add_listener(r, &request_listener, &ctl);
+			ctl.pending++;
+		}
 	}
 
 	while (!ctl.done) {

@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
+#include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_primary_selection.h>
 #include <wlr/util/edges.h>
@@ -316,6 +317,7 @@ void seat_focus_view(struct prism_seat *seat, struct prism_view *view) {
 	}
 	seat->keyboard_domain = domain;
 	if (domain == NULL) {
+		constraints_update(&server->constraints);
 		return;
 	}
 	struct wlr_surface *surface = view->xdg_surface->surface;
@@ -330,6 +332,7 @@ void seat_focus_view(struct prism_seat *seat, struct prism_view *view) {
 		wlr_seat_keyboard_notify_enter(domain->wlr_seat, surface, NULL, 0,
 			NULL);
 	}
+	constraints_update(&server->constraints);
 }
 
 static void set_default_cursor(struct prism_seat *seat) {
@@ -364,6 +367,7 @@ static void pointer_leave_domain(struct prism_seat *seat) {
 	if (seat->pointer_domain != NULL) {
 		wlr_seat_pointer_notify_clear_focus(seat->pointer_domain->wlr_seat);
 		seat->pointer_domain = NULL;
+		constraints_update(&seat->server->constraints);
 	}
 }
 
@@ -381,10 +385,14 @@ void seat_update_pointer(struct prism_seat *seat, uint32_t time_msec) {
 		pointer_leave_domain(seat);
 		seat->pointer_domain = domain;
 	}
+	struct wlr_surface *before = domain->wlr_seat->pointer_state.focused_surface;
 	wlr_seat_pointer_notify_enter(domain->wlr_seat, hit.surface, hit.sx,
 		hit.sy);
 	wlr_seat_pointer_notify_motion(domain->wlr_seat, time_msec, hit.sx,
 		hit.sy);
+	if (before != hit.surface) {
+		constraints_update(&seat->server->constraints);
+	}
 }
 
 static void process_cursor_motion(struct prism_seat *seat, uint32_t time_msec) {
@@ -404,8 +412,10 @@ static void process_cursor_motion(struct prism_seat *seat, uint32_t time_msec) {
 static void seat_cursor_motion(struct wl_listener *listener, void *data) {
 	struct prism_seat *seat = wl_container_of(listener, seat, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
-	wlr_cursor_move(seat->cursor, event->device, event->delta_x,
-		event->delta_y);
+	double dx = event->delta_x, dy = event->delta_y;
+	constraints_pointer_motion(&seat->server->constraints, event->time_msec,
+		&dx, &dy, event->unaccel_dx, event->unaccel_dy);
+	wlr_cursor_move(seat->cursor, event->device, dx, dy);
 	process_cursor_motion(seat, event->time_msec);
 }
 
@@ -414,7 +424,14 @@ static void seat_cursor_motion_absolute(struct wl_listener *listener,
 	struct prism_seat *seat = wl_container_of(listener, seat,
 		cursor_motion_absolute);
 	struct wlr_event_pointer_motion_absolute *event = data;
-	wlr_cursor_warp_absolute(seat->cursor, event->device, event->x, event->y);
+	/* As a relative motion, so that constraints apply to it too. */
+	double lx, ly;
+	wlr_cursor_absolute_to_layout_coords(seat->cursor, event->device,
+		event->x, event->y, &lx, &ly);
+	double dx = lx - seat->cursor->x, dy = ly - seat->cursor->y;
+	constraints_pointer_motion(&seat->server->constraints, event->time_msec,
+		&dx, &dy, dx, dy);
+	wlr_cursor_move(seat->cursor, event->device, dx, dy);
 	process_cursor_motion(seat, event->time_msec);
 }
 
@@ -796,5 +813,56 @@ bool seat_inject_combo(struct prism_seat *seat, const char *combo,
 	for (size_t i = n; i-- > 0;) {
 		virtual_key(keyboard, keys[i], WL_KEYBOARD_KEY_STATE_RELEASED);
 	}
+	return true;
+}
+
+/*
+ * The virtual pointer emits its events on its own wlr_pointer, so they
+ * travel exactly as a physical pointer's do: through wlr_cursor and the
+ * handlers above.
+ */
+bool seat_inject_motion(struct prism_seat *seat, int x, int y,
+		const char **reason) {
+	struct wlr_input_device *device = seat->virtual_pointer;
+	struct wlr_box *layout = wlr_output_layout_get_box(
+		seat->server->output_layout, NULL);
+	if (device == NULL || layout == NULL || wlr_box_empty(layout)) {
+		*reason = "the virtual pointer is not available";
+		return false;
+	}
+	if (!wlr_box_contains_point(layout, x, y)) {
+		*reason = "the point is outside every output";
+		return false;
+	}
+	struct wlr_event_pointer_motion_absolute event = {
+		.device = device,
+		.time_msec = now_msec(),
+		.x = (x - layout->x + 0.5) / layout->width,
+		.y = (y - layout->y + 0.5) / layout->height,
+	};
+	wl_signal_emit(&device->pointer->events.motion_absolute, &event);
+	wl_signal_emit(&device->pointer->events.frame, device->pointer);
+	return true;
+}
+
+bool seat_inject_button(struct prism_seat *seat, uint32_t button, bool pressed,
+		const char **reason) {
+	struct wlr_input_device *device = seat->virtual_pointer;
+	if (device == NULL) {
+		*reason = "the virtual pointer is not available";
+		return false;
+	}
+	if (button < BTN_MISC || button > BTN_TASK) {
+		*reason = "not a pointer button code";
+		return false;
+	}
+	struct wlr_event_pointer_button event = {
+		.device = device,
+		.time_msec = now_msec(),
+		.button = button,
+		.state = pressed ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED,
+	};
+	wl_signal_emit(&device->pointer->events.button, &event);
+	wl_signal_emit(&device->pointer->events.frame, device->pointer);
 	return true;
 }

@@ -51,6 +51,7 @@ struct prism_seat {
 	struct wlr_xcursor_manager *cursor_manager;
 	struct wl_list keyboards; // prism_keyboard::link
 	struct wlr_input_device *virtual_keyboard;
+	struct wlr_input_device *virtual_pointer;
 	struct wlr_input_device *last_keyboard; // the one keys came from last
 	uint32_t capabilities;
 
@@ -113,6 +114,11 @@ void seat_begin_interactive(struct prism_seat *seat, struct prism_view *view,
  * sets *reason when the combination cannot be typed with the current keymap.
  */
 bool seat_inject_combo(struct prism_seat *seat, const char *combo,
+	const char **reason);
+/* The same for the pointer: motion to a layout point, or a button. */
+bool seat_inject_motion(struct prism_seat *seat, int x, int y,
+	const char **reason);
+bool seat_inject_button(struct prism_seat *seat, uint32_t button, bool pressed,
 	const char **reason);
 
 #endif

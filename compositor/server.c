@@ -140,7 +140,8 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 	if (!decor_init(&server->decor, server) ||
 			!seat_init(&server->seat, server) ||
 			!control_init(server) ||
-			!xdg_activation_init(server)) {
+			!xdg_activation_init(server) ||
+			!constraints_init(&server->constraints, server)) {
 		return false;
 	}
 	indicator_init(&server->indicator, server);
@@ -164,8 +165,11 @@ bool server_start(struct prism_server *server) {
 	}
 	server->seat.virtual_keyboard = wlr_headless_add_input_device(
 		server->virtual_backend, WLR_INPUT_DEVICE_KEYBOARD);
-	if (server->seat.virtual_keyboard == NULL) {
-		wlr_log(WLR_ERROR, "cannot create the virtual keyboard");
+	server->seat.virtual_pointer = wlr_headless_add_input_device(
+		server->virtual_backend, WLR_INPUT_DEVICE_POINTER);
+	if (server->seat.virtual_keyboard == NULL ||
+			server->seat.virtual_pointer == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the virtual input devices");
 		return false;
 	}
 	/* The host socket comes last: a client that finds it can rely on
@@ -195,6 +199,7 @@ void server_finish(struct prism_server *server) {
 		return;
 	}
 	clipboard_finish(&server->clipboard);
+	constraints_finish(&server->constraints);
 	vms_finish(server);
 	wl_display_destroy_clients(server->display);
 	listener_remove(&server->new_xdg_surface);

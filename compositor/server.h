@@ -12,6 +12,7 @@
 #include <wlr/types/wlr_scene.h>
 #include "clipboard.h"
 #include "config.h"
+#include "constraints.h"
 #include "decoration.h"
 #include "indicator.h"
 #include "seat.h"
@@ -50,6 +51,7 @@ struct prism_server {
 	struct prism_decor decor;
 	struct prism_indicator indicator;
 	struct prism_clipboard clipboard;
+	struct prism_constraints constraints;
 
 	struct prism_config config;
 	struct wl_list vms; // prism_vm::link

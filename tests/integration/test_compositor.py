@@ -249,6 +249,54 @@ def test_subsurface_is_clipped_to_the_frame():
         check_frame(img, hostile, frame_colour(p, hostile))
 
 
+def pointer(p, *args):
+    p.ctl("pointer", *[str(a) for a in args])
+
+
+def test_click_focuses_and_raises():
+    with Prism() as p:
+        p.test_client("work", title="A")
+        p.test_client("personal", title="B")
+        wins = {w["title"]: w for w in p.wait_windows(2)}
+        check(wins["A"]["focused"], f"{wins}")
+        b = wins["B"]
+        pointer(p, "move", b["x"] + 10, b["y"] + 10)
+        pointer(p, "click")
+        wins = p.windows()
+        check(wins[0]["title"] == "B" and wins[0]["focused"],
+              f"B is not focused and on top: {wins}")
+
+
+def test_dragging_the_title_bar_moves_the_window():
+    with Prism() as p:
+        p.test_client("work", title="A")
+        (win,) = p.wait_windows(1)
+        x, y = win["x"] + 20, win["y"] - 8  # inside the title bar
+        pointer(p, "move", x, y)
+        pointer(p, "press")
+        pointer(p, "move", x + 100, y + 60)
+        pointer(p, "release")
+        (moved,) = p.windows()
+        check((moved["x"], moved["y"]) == (win["x"] + 100, win["y"] + 60),
+              f"{win} -> {moved}")
+
+
+def test_dragging_a_border_resizes_the_window():
+    with Prism() as p:
+        p.test_client("work", title="A", size=(160, 120))
+        (win,) = p.wait_windows(1)
+        x = win["x"] + win["width"] + BORDER // 2  # the right border
+        y = win["y"] + win["height"] // 2
+        pointer(p, "move", x, y)
+        pointer(p, "press")
+        pointer(p, "move", x + 60, y + 40)
+        pointer(p, "release")
+        wait_for(lambda: p.windows()[0]["width"] == 220,
+                 what=f"the window to grow to 220 wide: {p.windows()}")
+        check(p.windows()[0]["height"] == 120 and
+              p.windows()[0]["x"] == win["x"], f"{p.windows()}")
+
+
 def test_command_runs_and_its_status_is_returned():
     p = Prism(vms=())
     try:
@@ -291,6 +339,9 @@ if __name__ == "__main__":
         test_alt_tab_cycles_and_super_q_closes,
         test_key_rejects_unknown_combination,
         test_subsurface_is_clipped_to_the_frame,
+        test_click_focuses_and_raises,
+        test_dragging_the_title_bar_moves_the_window,
+        test_dragging_a_border_resizes_the_window,
         test_command_runs_and_its_status_is_returned,
         test_bad_config_is_rejected_with_line_and_status_2,
     ]))

@@ -358,6 +358,29 @@ def test_vm_window_size_is_capped():
         wait_log(p, "above the VM's limit of 300x200")
 
 
+def test_I6_pointer_lock_and_shortcut_inhibit_are_per_vm_policy():
+    """Off by default; a VM gets them only when its profile lists them."""
+    import tempfile
+    from prismtest import DATA_DIR
+    gated = {"zwp_pointer_constraints_v1", "zwp_relative_pointer_manager_v1",
+             "zwp_keyboard_shortcuts_inhibit_manager_v1"}
+    d = tempfile.mkdtemp(prefix="prism-allowlist-")
+    with open(os.path.join(DATA_DIR, "allowlist", "default.conf")) as f:
+        default = f.read()
+    with open(os.path.join(d, "default.conf"), "w") as f:
+        f.write(default)
+    with open(os.path.join(d, "game.conf"), "w") as f:
+        f.write(default + "".join(f"{g} 1\n" for g in sorted(gated)))
+    with Prism(vm_extra={"personal": "allowlist = game"},
+               allowlist_dir=d) as p:
+        host = set(p.globals_seen(None))
+        check(gated <= host, f"the host lacks {gated - host}")
+        check(not gated & set(p.globals_seen("work")),
+              "the default profile lets a VM lock the pointer")
+        check(gated <= set(p.globals_seen("personal")),
+              "a profile that lists them does not get them")
+
+
 if __name__ == "__main__":
     sys.exit(main([
         test_I5_clipboard_crosses_vms_only_by_the_users_keys,
@@ -373,4 +396,5 @@ if __name__ == "__main__":
         test_I3_oversized_titles_are_capped_or_refused,
         test_vm_window_count_is_capped,
         test_vm_window_size_is_capped,
+        test_I6_pointer_lock_and_shortcut_inhibit_are_per_vm_policy,
     ]))
