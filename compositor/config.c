@@ -2,6 +2,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,13 @@ static bool parse_int(const char *s, int min, int max, int *out) {
 	}
 	*out = (int)v;
 	return true;
+}
+
+static void int_key(struct parse_state *st, const char *value, int min,
+		int max, int *out, const char *key) {
+	if (!parse_int(value, min, max, out)) {
+		fail(st, "%s must be an integer from %d to %d", key, min, max);
+	}
 }
 
 static bool parse_size(const char *s, int *width, int *height) {
@@ -293,6 +301,18 @@ static bool vm_key(struct parse_state *st, const char *key, const char *value) {
 		if (!parse_int(value, 1, 100000, &vm->max_windows)) {
 			fail(st, "max-windows must be an integer from 1 to 100000");
 		}
+	} else if (strcmp(key, "max-surfaces") == 0) {
+		int_key(st, value, 1, 1000000, &vm->max_surfaces, key);
+	} else if (strcmp(key, "max-connections") == 0) {
+		int_key(st, value, 1, 65536, &vm->max_connections, key);
+	} else if (strcmp(key, "max-objects") == 0) {
+		int_key(st, value, 16, 1 << 24, &vm->max_objects, key);
+	} else if (strcmp(key, "max-buffer-bytes") == 0) {
+		int_key(st, value, 65536, 1 << 30, &vm->max_buffer_bytes, key);
+	} else if (strcmp(key, "max-fds-in-flight") == 0) {
+		int_key(st, value, 1, 64, &vm->max_fds_in_flight, key);
+	} else if (strcmp(key, "max-shm-pool-bytes") == 0) {
+		int_key(st, value, 4096, INT32_MAX, &vm->max_shm_pool_bytes, key);
 	} else if (strcmp(key, "max-window-size") == 0) {
 		if (!parse_size(value, &vm->max_window_width,
 				&vm->max_window_height)) {
@@ -393,6 +413,15 @@ static bool begin_vm(struct parse_state *st, const char *name) {
 	vm->max_windows = 500;
 	vm->max_window_width = 16384;
 	vm->max_window_height = 6144;
+	/* Generous for real applications (foot maps 512 MiB pools; GTK makes
+	 * thousands of objects), small enough that no VM can exhaust the
+	 * host's memory or fds through one client. */
+	vm->max_surfaces = 10000;
+	vm->max_connections = 64;
+	vm->max_objects = 65536;
+	vm->max_buffer_bytes = 4 << 20;
+	vm->max_fds_in_flight = 32;
+	vm->max_shm_pool_bytes = 1 << 30;
 	lines[c->vms_len] = 0;
 	labels[c->vms_len] = false;
 	colours[c->vms_len] = false;

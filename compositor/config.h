@@ -20,6 +20,13 @@ struct prism_vm_config {
 	bool require_shm_seal; // shm pool fds must carry F_SEAL_SHRINK
 	bool allow_fullscreen; // else fullscreen requests become maximise
 	int max_windows; // mapped toplevels at once
+	int max_surfaces; // wl_surfaces of all its clients together
+	/* Enforced by the VM's prism-proxy. */
+	int max_connections; // clients at once
+	int max_objects; // per client
+	int max_buffer_bytes; // queued per direction per client
+	int max_fds_in_flight; // received and not yet forwarded, per client
+	int max_shm_pool_bytes;
 	int max_window_width, max_window_height; // content larger is clipped
 	int line; // line of the [vm:NAME] header
 };

@@ -311,6 +311,7 @@ struct wlr_box server_usable_area(struct prism_server *server, double lx,
 struct prism_surface {
 	struct prism_server *server;
 	struct wlr_surface *surface;
+	struct prism_vm *vm; // whose surface count it is in
 	struct wlr_addon addon;
 	struct wlr_box last; // layout box when last damaged
 	bool last_valid;
@@ -322,6 +323,9 @@ static void surface_addon_destroy(struct wlr_addon *addon) {
 	/* The surface is going: whatever it covered must be repainted. */
 	if (ps->last_valid) {
 		output_damage_layout_box(ps->server, &ps->last);
+	}
+	if (ps->vm != NULL) {
+		ps->vm->surfaces--;
 	}
 	wl_list_remove(&ps->commit.link);
 	wlr_addon_finish(&ps->addon);
@@ -470,6 +474,17 @@ static void surface_handle_commit(struct wl_listener *listener, void *data) {
 static void server_new_surface(struct wl_listener *listener, void *data) {
 	struct prism_server *server = wl_container_of(listener, server, new_surface);
 	struct wlr_surface *surface = data;
+	struct wl_client *client = wl_resource_get_client(surface->resource);
+	struct prism_vm *vm = vm_from_client(client);
+	if (vm != NULL && vm->surfaces >= (size_t)vm->config->max_surfaces) {
+		struct prism_vm_client *vc = vm_client_from_client(client);
+		wlr_log(WLR_INFO, "vm=%s client=%u: more than %d surfaces in the "
+			"VM, its limit; disconnecting", vm_name(vm), vc ? vc->id : 0,
+			vm->config->max_surfaces);
+		wl_client_post_implementation_error(client,
+			"too many surfaces for this VM");
+		return;
+	}
 	struct prism_surface *ps = calloc(1, sizeof(*ps));
 	if (ps == NULL) {
 		wl_resource_post_no_memory(surface->resource);
@@ -477,6 +492,10 @@ static void server_new_surface(struct wl_listener *listener, void *data) {
 	}
 	ps->server = server;
 	ps->surface = surface;
+	ps->vm = vm;
+	if (vm != NULL) {
+		vm->surfaces++;
+	}
 	wlr_addon_init(&ps->addon, &surface->addons, server, &surface_addon_impl);
 	ps->commit.notify = surface_handle_commit;
 	wl_signal_add(&surface->events.commit, &ps->commit);

@@ -228,7 +228,14 @@ static bool vm_spawn_proxy(struct prism_vm *vm) {
 		wlr_log_errno(WLR_ERROR, "vm=%s: socketpair", vm_name(vm));
 		return false;
 	}
-	char *argv[16];
+	const struct prism_vm_config *c = vm->config;
+	char limits[5][24];
+	snprintf(limits[0], sizeof(limits[0]), "%d", c->max_connections);
+	snprintf(limits[1], sizeof(limits[1]), "%d", c->max_objects);
+	snprintf(limits[2], sizeof(limits[2]), "%d", c->max_buffer_bytes);
+	snprintf(limits[3], sizeof(limits[3]), "%d", c->max_fds_in_flight);
+	snprintf(limits[4], sizeof(limits[4]), "%d", c->max_shm_pool_bytes);
+	char *argv[32];
 	size_t argc = 0;
 	argv[argc++] = "prism-proxy";
 	argv[argc++] = "--listen-fd";
@@ -239,6 +246,16 @@ static bool vm_spawn_proxy(struct prism_vm *vm) {
 	argv[argc++] = (char *)vm_name(vm);
 	argv[argc++] = "--allowlist";
 	argv[argc++] = vm->config->policy.path;
+	argv[argc++] = "--max-connections";
+	argv[argc++] = limits[0];
+	argv[argc++] = "--max-objects";
+	argv[argc++] = limits[1];
+	argv[argc++] = "--max-buffer";
+	argv[argc++] = limits[2];
+	argv[argc++] = "--max-fds-in-flight";
+	argv[argc++] = limits[3];
+	argv[argc++] = "--max-shm-pool";
+	argv[argc++] = limits[4];
 	if (vm->config->require_shm_seal) {
 		argv[argc++] = "--require-shm-seal";
 	}

@@ -40,6 +40,7 @@ struct prism_vm {
 	struct prism_domain_seat *domain; // the VM's own wl_seat
 	struct wl_list clients; // prism_vm_client::link
 	uint32_t next_client_id;
+	size_t surfaces; // wl_surfaces of all its clients
 };
 
 struct prism_vm_client {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "policy.h"
 #include "relay.h"
+#include "sandbox.h"
 #include "wire.h"
 
 static const char usage[] =
@@ -24,7 +25,10 @@ static const char usage[] =
 	"  --require-shm-seal     shm pool fds must be sealed against shrinking\n"
 	"  --max-connections N    concurrent clients (default 64)\n"
 	"  --max-objects N        objects per client (default 65536)\n"
-	"  --max-buffer BYTES     queued bytes per direction (default 1048576)\n"
+	"  --max-buffer BYTES     queued bytes per direction (default 4194304);\n"
+	"                         a client whose events pile up beyond it is\n"
+	"                         disconnected\n"
+	"  --max-fds-in-flight N  fds received and not yet forwarded (default 32)\n"
 	"  --max-shm-pool BYTES   largest shm pool (default 2147483647)\n";
 
 static int bad_usage(void) {
@@ -83,8 +87,9 @@ int main(int argc, char *argv[]) {
 		.vm_name = "standalone",
 		.listen_fd = -1,
 		.connector_fd = -1,
-		.max_buffer = 1 << 20,
+		.max_buffer = 4 << 20,
 		.max_connections = 64,
+		.max_fds_in_flight = 32,
 	};
 	struct wire_limits limits = {
 		.max_objects = 65536,
@@ -93,7 +98,7 @@ int main(int argc, char *argv[]) {
 	enum {
 		OPT_LISTEN = 256, OPT_UPSTREAM, OPT_LISTEN_FD, OPT_CONNECTOR_FD,
 		OPT_ALLOWLIST, OPT_VM, OPT_SEAL, OPT_MAX_CONN, OPT_MAX_OBJECTS,
-		OPT_MAX_BUFFER, OPT_MAX_POOL,
+		OPT_MAX_BUFFER, OPT_MAX_POOL, OPT_MAX_FDS,
 	};
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -107,6 +112,7 @@ int main(int argc, char *argv[]) {
 		{ "max-objects", required_argument, NULL, OPT_MAX_OBJECTS },
 		{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 		{ "max-shm-pool", required_argument, NULL, OPT_MAX_POOL },
+		{ "max-fds-in-flight", required_argument, NULL, OPT_MAX_FDS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -159,6 +165,12 @@ int main(int argc, char *argv[]) {
 			}
 			opts.max_buffer = (size_t)v;
 			break;
+		case OPT_MAX_FDS:
+			if (!parse_size(optarg, WIRE_FD_QUEUE_MAX, &v)) {
+				return bad_usage();
+			}
+			opts.max_fds_in_flight = (size_t)v;
+			break;
 		case OPT_MAX_POOL:
 			if (!parse_size(optarg, INT32_MAX, &v)) {
 				return bad_usage();
@@ -203,18 +215,30 @@ int main(int argc, char *argv[]) {
 			return 1;
 		}
 	}
+	const char *selftest = getenv("PRISM_PROXY_SELFTEST");
+	if (selftest != NULL && selftest[0] != '\0') {
+		opts.selftest_forbidden = selftest;
+	}
 	struct relay *relay = relay_create(&opts, &wp);
 	if (relay == NULL) {
 		fprintf(stderr, "prism-proxy: cannot set up the relay\n");
 		wire_policy_finish(&wp);
 		return 1;
 	}
+	/* Everything it will ever need is open now: give up the rest before
+	 * the first guest byte is read. */
+	int keep[8];
+	size_t keep_len = relay_fds(relay, keep, 8);
+	if (!sandbox_enter(standalone ? SANDBOX_STANDALONE : SANDBOX_SPAWNED,
+			keep, keep_len)) {
+		relay_destroy(relay);
+		wire_policy_finish(&wp);
+		return 1;
+	}
 	int status = relay_run(relay);
 	relay_destroy(relay);
-	if (standalone) {
-		close(opts.listen_fd);
-		unlink(listen_path);
-	}
+	/* The socket file stays: the sandbox allows no unlink, and the next
+	 * start removes a stale socket anyway. */
 	wire_policy_finish(&wp);
 	return status;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "connector.h"
 #include "relay.h"
+#include "sandbox.h"
 
 /* Room for a few messages; a partial message is always under 4096 bytes. */
 #define IN_BUF_BYTES (4 * WIRE_MAX_MESSAGE)
@@ -216,9 +217,7 @@ static void conn_update_mask(struct relay_conn *conn) {
 		if (conn->requests.out_len < limit) {
 			guest |= EPOLLIN;
 		}
-		if (conn->events.out_len < limit) {
-			upstream |= EPOLLIN;
-		}
+		upstream |= EPOLLIN; // a guest that lags is cut off, not waited for
 		if (conn->events.out_len > 0) {
 			guest |= EPOLLOUT;
 		}
@@ -284,7 +283,7 @@ enum recv_result {
 };
 
 static enum recv_result dir_recv(int fd, struct relay_dir *d,
-		struct wire_error *err) {
+		size_t max_fds, struct wire_error *err) {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS_OUT)];
 		struct cmsghdr align;
@@ -332,10 +331,13 @@ static enum recv_result dir_recv(int fd, struct relay_dir *d,
 			WIRE_MAX_FDS_OUT);
 		return RECV_ERROR;
 	}
-	if (overflow || strange) {
-		snprintf(err->message, sizeof(err->message), overflow ?
-			"more than %d fds in flight" : "unexpected control data",
-			WIRE_FD_QUEUE_MAX);
+	if (overflow || d->in_fds.len > max_fds) {
+		snprintf(err->message, sizeof(err->message),
+			"more than %zu fds in flight (limit)", max_fds);
+		return RECV_ERROR;
+	}
+	if (strange) {
+		snprintf(err->message, sizeof(err->message), "unexpected control data");
 		return RECV_ERROR;
 	}
 	if (n == 0) {
@@ -364,7 +366,8 @@ static bool dir_process(struct relay_conn *conn, enum wire_side side,
 static void conn_handle_guest(struct relay_conn *conn, uint32_t events) {
 	struct wire_error err = { .object = 1, .code = WIRE_ERROR_INVALID_METHOD };
 	if (events & EPOLLIN) {
-		switch (dir_recv(conn->guest_fd, &conn->requests, &err)) {
+		switch (dir_recv(conn->guest_fd, &conn->requests,
+				conn->relay->opts.max_fds_in_flight, &err)) {
 		case RECV_AGAIN:
 			break;
 		case RECV_EOF:
@@ -399,7 +402,8 @@ static void conn_handle_guest(struct relay_conn *conn, uint32_t events) {
 static void conn_handle_upstream(struct relay_conn *conn, uint32_t events) {
 	struct wire_error err = { .object = 1, .code = WIRE_ERROR_IMPLEMENTATION };
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		enum recv_result r = dir_recv(conn->upstream_fd, &conn->events, &err);
+		enum recv_result r = dir_recv(conn->upstream_fd, &conn->events,
+			WIRE_FD_QUEUE_MAX, &err);
 		if (r == RECV_ERROR) {
 			conn_fail_upstream(conn, &err);
 			return;
@@ -417,6 +421,16 @@ static void conn_handle_upstream(struct relay_conn *conn, uint32_t events) {
 			return;
 		}
 		if (!dir_flush(conn->guest_fd, &conn->events)) {
+			conn_destroy(conn);
+			return;
+		}
+		/* A guest that does not read its events would make the
+		 * compositor's queue grow without end: past the limit it is cut
+		 * off, and nobody else waits for it. */
+		if (conn->events.out_len > conn->relay->opts.max_buffer) {
+			conn_log(conn, "stopped reading its events (%zu bytes queued, "
+				"limit %zu); disconnecting", conn->events.out_len,
+				conn->relay->opts.max_buffer);
 			conn_destroy(conn);
 			return;
 		}
@@ -616,6 +630,9 @@ struct relay *relay_create(const struct relay_options *options,
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	if (options->selftest_forbidden != NULL) {
+		sigaddset(&mask, SIGUSR1);
+	}
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	relay->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
@@ -634,6 +651,20 @@ struct relay *relay_create(const struct relay_options *options,
 		return NULL;
 	}
 	return relay;
+}
+
+size_t relay_fds(const struct relay *relay, int *fds, size_t max) {
+	int all[] = {
+		relay->epoll_fd, relay->signal_fd, relay->opts.listen_fd,
+		relay->opts.connector_fd,
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++) {
+		if (all[i] >= 0) {
+			fds[n++] = all[i];
+		}
+	}
+	return n;
 }
 
 int relay_run(struct relay *relay) {
@@ -665,9 +696,17 @@ int relay_run(struct relay *relay) {
 					relay->running = false;
 				}
 				break;
-			case ENDPOINT_SIGNAL:
+			case ENDPOINT_SIGNAL: {
+				struct signalfd_siginfo info;
+				if (read(relay->signal_fd, &info, sizeof(info)) ==
+						sizeof(info) && info.ssi_signo == SIGUSR1 &&
+						relay->opts.selftest_forbidden != NULL) {
+					sandbox_try_forbidden(relay->opts.selftest_forbidden);
+					break;
+				}
 				relay->running = false;
 				break;
+			}
 			case ENDPOINT_GUEST:
 				if (!ep->conn->dead) {
 					conn_handle_guest(ep->conn, ev);

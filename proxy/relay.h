@@ -22,12 +22,17 @@ struct relay_options {
 	const char *upstream_path; // standalone mode: connect() here
 	size_t max_buffer; // bytes queued per direction before backpressure
 	size_t max_connections;
+	size_t max_fds_in_flight; // per client and direction
+	/* Test suite only: on SIGUSR1, try this forbidden system call. */
+	const char *selftest_forbidden;
 };
 
 struct relay;
 
 struct relay *relay_create(const struct relay_options *options,
 	const struct wire_policy *policy);
+/* The fds the relay runs on, for the sandbox to keep; returns how many. */
+size_t relay_fds(const struct relay *relay, int *fds, size_t max);
 /* Runs until the listening socket or the connector goes away, or a signal. */
 int relay_run(struct relay *relay);
 void relay_destroy(struct relay *relay);

@@ -4,7 +4,8 @@
 # What building Prism needs.
 BUILD_PACKAGES="gcc meson ninja-build pkg-config libwlroots-dev libwayland-dev
 	wayland-protocols libxkbcommon-dev libpixman-1-dev libdrm-dev libepoxy-dev
-	libinih-dev libfcft-dev libpng-dev plasma-wayland-protocols python3"
+	libinih-dev libfcft-dev libpng-dev plasma-wayland-protocols libseccomp-dev
+	python3"
 # What running it needs: a font for the title bars, keymaps, demo clients.
 RUN_PACKAGES="fonts-dejavu-core xkb-data weston foot"
 # What the tests drive: real clients from Debian and Python for the harness.
