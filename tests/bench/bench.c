@@ -7,6 +7,7 @@
  *                            shm buffer on a toplevel
  *   prism-bench pingpong N   N 4-byte round trips over a bare socketpair
  *                            between two processes: the floor
+ *   prism-bench soak N       N times: connect, map a window, disconnect
  *
  * Each prints one line of "key=value" pairs. It measures; it asserts
  * nothing, and is run on demand, never as a timed test.
@@ -204,6 +205,71 @@ static void bench_shm(struct bench *b, size_t n) {
 	close(fd);
 }
 
+/* One full client life: connect, map a 64x64 window, hang up. */
+static bool soak_cycle(void) {
+	struct bench b = {0};
+	b.display = wl_display_connect(NULL);
+	if (b.display == NULL) {
+		return false;
+	}
+	struct wl_registry *registry = wl_display_get_registry(b.display);
+	wl_registry_add_listener(registry, &registry_listener, &b);
+	bool ok = wl_display_roundtrip(b.display) >= 0 && b.compositor && b.shm &&
+		b.wm_base;
+	if (ok) {
+		int fd = memfd_create("prism-soak", MFD_CLOEXEC);
+		ok = fd >= 0 && ftruncate(fd, 64 * 64 * 4) == 0;
+		struct wl_shm_pool *pool = ok ?
+			wl_shm_create_pool(b.shm, fd, 64 * 64 * 4) : NULL;
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (pool != NULL) {
+			struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, 64,
+				64, 256, WL_SHM_FORMAT_XRGB8888);
+			struct wl_surface *surface =
+				wl_compositor_create_surface(b.compositor);
+			struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(b.wm_base,
+				surface);
+			xdg_surface_add_listener(xs, &xdg_surface_listener, &b);
+			struct xdg_toplevel *top = xdg_surface_get_toplevel(xs);
+			wl_surface_commit(surface);
+			while (!b.configured && wl_display_dispatch(b.display) >= 0) {
+			}
+			wl_surface_attach(surface, buffer, 0, 0);
+			wl_surface_commit(surface);
+			ok = wl_display_roundtrip(b.display) >= 0;
+			xdg_toplevel_destroy(top);
+			xdg_surface_destroy(xs);
+			wl_surface_destroy(surface);
+			wl_buffer_destroy(buffer);
+			wl_shm_pool_destroy(pool);
+		}
+	}
+	if (b.wm_base) {
+		xdg_wm_base_destroy(b.wm_base);
+	}
+	if (b.shm) {
+		wl_shm_destroy(b.shm);
+	}
+	if (b.compositor) {
+		wl_compositor_destroy(b.compositor);
+	}
+	wl_registry_destroy(registry);
+	wl_display_disconnect(b.display);
+	return ok;
+}
+
+static void bench_soak(size_t n) {
+	size_t failed = 0;
+	double t0 = now_us();
+	for (size_t i = 0; i < n; i++) {
+		failed += !soak_cycle();
+	}
+	printf("soak cycles=%zu failed=%zu seconds=%.1f\n", n, failed,
+		(now_us() - t0) / 1e6);
+}
+
 static void bench_pingpong(size_t n) {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
@@ -240,7 +306,8 @@ static void bench_pingpong(size_t n) {
 
 int main(int argc, char *argv[]) {
 	if (argc != 3) {
-		fprintf(stderr, "usage: prism-bench latency|flood|shm|pingpong N\n");
+		fprintf(stderr, "usage: prism-bench latency|flood|shm|pingpong|soak "
+			"N\n");
 		return 2;
 	}
 	size_t n = strtoul(argv[2], NULL, 10);
@@ -249,6 +316,10 @@ int main(int argc, char *argv[]) {
 	}
 	if (strcmp(argv[1], "pingpong") == 0) {
 		bench_pingpong(n);
+		return 0;
+	}
+	if (strcmp(argv[1], "soak") == 0) {
+		bench_soak(n);
 		return 0;
 	}
 	struct bench b = {0};
