@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -261,6 +262,7 @@ static bool vm_spawn_proxy(struct prism_vm *vm) {
 	}
 	argv[argc] = NULL;
 
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		wlr_log_errno(WLR_ERROR, "vm=%s: fork", vm_name(vm));
@@ -269,6 +271,11 @@ static bool vm_spawn_proxy(struct prism_vm *vm) {
 		return false;
 	}
 	if (pid == 0) {
+		/* A proxy never outlives prism: with prism gone, nothing may
+		 * keep holding a VM's socket. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+			_exit(127);
+		}
 		int listen_fd = fcntl(vm->listen_fd, F_DUPFD, 10);
 		int connector = fcntl(sv[1], F_DUPFD, 10);
 		if (listen_fd < 0 || connector < 0 || dup2(listen_fd, 3) != 3 ||
@@ -394,6 +401,27 @@ static bool vm_open_socket(struct prism_vm *vm) {
 	return true;
 }
 
+/*
+ * The proxy exits when its connector closes; SIGTERM is for one that is
+ * busy, SIGKILL for one that is stuck. prism never waits long for it.
+ */
+static void vm_stop_proxy(struct prism_vm *vm) {
+	kill(vm->proxy_pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(vm->proxy_pid, NULL, WNOHANG) == vm->proxy_pid) {
+			vm->proxy_pid = 0;
+			return;
+		}
+		struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	wlr_log(WLR_ERROR, "vm=%s: proxy (pid %d) did not stop; killing it",
+		vm_name(vm), (int)vm->proxy_pid);
+	kill(vm->proxy_pid, SIGKILL);
+	waitpid(vm->proxy_pid, NULL, 0);
+	vm->proxy_pid = 0;
+}
+
 static void vm_destroy(struct prism_vm *vm) {
 	if (vm == NULL) {
 		return;
@@ -409,10 +437,7 @@ static void vm_destroy(struct prism_vm *vm) {
 	}
 	vm_connector_close(vm);
 	if (vm->proxy_pid > 0) {
-		/* It exits when the connector closes; the signal is for a
-		 * proxy that is stuck. */
-		kill(vm->proxy_pid, SIGTERM);
-		waitpid(vm->proxy_pid, NULL, 0);
+		vm_stop_proxy(vm);
 	}
 	if (vm->listen_fd >= 0) {
 		close(vm->listen_fd);

@@ -245,8 +245,8 @@ static bool parse_line(struct parse_state *st, char *line) {
 	return parse_allow(st, words[0], words[1]);
 }
 
-bool policy_load(struct policy *policy, const char *path,
-		char *err, size_t err_size) {
+bool policy_parse(struct policy *policy, const char *path, const char *text,
+		size_t len, char *err, size_t err_size) {
 	memset(policy, 0, sizeof(*policy));
 	struct parse_state st = {
 		.policy = policy,
@@ -254,35 +254,27 @@ bool policy_load(struct policy *policy, const char *path,
 		.err = err,
 		.err_size = err_size,
 	};
-
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return false;
-	}
-
 	bool ok = true;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, f)) != -1) {
+	char line[512];
+	size_t pos = 0;
+	while (ok && pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		st.line++;
-		if (memchr(line, '\0', (size_t)len) != NULL) {
+		if (n >= sizeof(line)) {
+			ok = fail(&st, "line longer than %zu characters",
+				sizeof(line) - 1);
+			break;
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
 			ok = fail(&st, "NUL byte in line");
 			break;
 		}
-		if (!parse_line(&st, line)) {
-			ok = false;
-			break;
-		}
+		ok = parse_line(&st, line);
+		pos += n + (nl ? 1 : 0);
 	}
-	if (ok && ferror(f)) {
-		snprintf(err, err_size, "%s: read error", path);
-		ok = false;
-	}
-	free(line);
-	fclose(f);
-
 	if (ok && policy->ifaces_len == 0) {
 		snprintf(err, err_size, "%s: the profile allows no interface", path);
 		ok = false;
@@ -294,6 +286,30 @@ bool policy_load(struct policy *policy, const char *path,
 	if (!ok) {
 		policy_finish(policy);
 	}
+	return ok;
+}
+
+/* Profiles are small; one that is not is a mistake. */
+#define POLICY_MAX_FILE (1 << 20)
+
+bool policy_load(struct policy *policy, const char *path,
+		char *err, size_t err_size) {
+	memset(policy, 0, sizeof(*policy));
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	char *text = malloc(POLICY_MAX_FILE);
+	size_t len = text ? fread(text, 1, POLICY_MAX_FILE, f) : 0;
+	bool ok = text != NULL && !ferror(f) && len < POLICY_MAX_FILE;
+	fclose(f);
+	if (!ok) {
+		snprintf(err, err_size, "%s: cannot read it whole", path);
+	} else {
+		ok = policy_parse(policy, path, text, len, err, err_size);
+	}
+	free(text);
 	return ok;
 }
 

@@ -39,6 +39,9 @@ struct policy {
  */
 bool policy_load(struct policy *policy, const char *path,
 	char *err, size_t err_size);
+/* The same from text in memory; path is only for the messages. */
+bool policy_parse(struct policy *policy, const char *path, const char *text,
+	size_t len, char *err, size_t err_size);
 void policy_finish(struct policy *policy);
 
 const struct policy_iface *policy_find(const struct policy *policy,

@@ -10,6 +10,8 @@ BUILD_PACKAGES="gcc meson ninja-build pkg-config libwlroots-dev libwayland-dev
 RUN_PACKAGES="fonts-dejavu-core xkb-data weston foot"
 # What the tests drive: real clients from Debian and Python for the harness.
 TEST_PACKAGES="$RUN_PACKAGES python3 wayland-utils wl-clipboard"
+# The fuzzers: clang, with libFuzzer and the sanitizer runtimes.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then

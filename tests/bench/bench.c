@@ -30,6 +30,7 @@
 
 struct bench {
 	struct wl_display *display;
+	struct wl_registry *registry;
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
@@ -90,8 +91,8 @@ static void connect_display(struct bench *b) {
 		fprintf(stderr, "prism-bench: cannot connect\n");
 		exit(1);
 	}
-	struct wl_registry *registry = wl_display_get_registry(b->display);
-	wl_registry_add_listener(registry, &registry_listener, b);
+	b->registry = wl_display_get_registry(b->display);
+	wl_registry_add_listener(b->registry, &registry_listener, b);
 	wl_display_roundtrip(b->display);
 	if (b->compositor == NULL || b->shm == NULL || b->wm_base == NULL) {
 		fprintf(stderr, "prism-bench: missing globals\n");
@@ -333,6 +334,10 @@ int main(int argc, char *argv[]) {
 	} else {
 		return 2;
 	}
+	xdg_wm_base_destroy(b.wm_base);
+	wl_shm_destroy(b.shm);
+	wl_compositor_destroy(b.compositor);
+	wl_registry_destroy(b.registry);
 	wl_display_disconnect(b.display);
 	return 0;
 }

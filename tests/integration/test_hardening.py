@@ -319,8 +319,12 @@ def test_soak_10000_client_lives_leave_fds_and_memory_flat():
                 f"{start[3]} -> {end[3]} KiB")
         check(result["failed"] == "0", f"{result['failed']} cycles failed")
         check(end[0] == start[0] and end[2] == start[2], "fds leaked")
-        check(end[1] - start[1] < 4096 and end[3] - start[3] < 1024,
-              "memory grew over the soak")
+        # AddressSanitizer keeps freed memory in quarantine (up to 256 MiB),
+        # so resident memory says nothing in those builds; LeakSanitizer
+        # speaks for leaks there.
+        if not SANITIZED:
+            check(end[1] - start[1] < 4096 and end[3] - start[3] < 1024,
+                  "memory grew over the soak")
         check(p.windows() == [], f"windows left behind: {p.windows()}")
 
 

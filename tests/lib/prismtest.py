@@ -289,9 +289,12 @@ class Prism:
 
     def start(self, args=()):
         self.log = open(self.log_path, "w")
+        # Its own process group, so that nothing it started (proxies,
+        # clients of a command) survives a test that dies.
         self.proc = subprocess.Popen([PRISM, "--config", self.config_path,
                                       *args], stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=self.env())
+                                     stderr=subprocess.STDOUT, env=self.env(),
+                                     start_new_session=True)
         socket_path = os.path.join(self.runtime, "wayland-0")
 
         def ready():
@@ -328,11 +331,15 @@ class Prism:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
-                    self.proc.wait(timeout=10)
+                    self.proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait()
             status = self.proc.returncode
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.log.close()
         if expect_clean:
             log = self.read_log()
