@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <ini.h>
+#include <strings.h>
+#include <xkbcommon/xkbcommon.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,6 +17,8 @@ enum section_kind {
 	SECTION_NONE,
 	SECTION_GENERAL,
 	SECTION_VM,
+	SECTION_BINDINGS,
+	SECTION_OUTPUT,
 };
 
 struct parse_state {
@@ -25,7 +29,9 @@ struct parse_state {
 
 	enum section_kind section;
 	struct prism_vm_config *vm; // current [vm:NAME], when section == SECTION_VM
-	bool seen_general;
+	size_t output; // index of the current [output:NAME]
+	bool seen_general, seen_bindings;
+	size_t default_bindings; // the first ones, not from the file
 
 	/* Keys seen in the current section, to reject duplicates: a repeated key
 	 * is usually an edit gone wrong, and "last one wins" would hide it. */
@@ -246,6 +252,28 @@ static bool general_key(struct parse_state *st, const char *key,
 		if (!parse_int(value, 0, 10000, &c->xkb.repeat_delay)) {
 			fail(st, "repeat-delay must be an integer from 0 to 10000");
 		}
+	} else if (strcmp(key, "terminal") == 0) {
+		string_key(st, &c->terminal, value);
+	} else if (strcmp(key, "launcher") == 0) {
+		string_key(st, &c->launcher, value);
+	} else if (strcmp(key, "pointer-accel") == 0) {
+		char *end;
+		errno = 0;
+		double v = strtod(value, &end);
+		if (errno != 0 || *end != '\0' || value[0] == '\0' || v < -1.0 ||
+				v > 1.0) {
+			fail(st, "pointer-accel must be a number from -1 to 1");
+		} else {
+			c->pointer_accel = v;
+		}
+	} else if (strcmp(key, "natural-scroll") == 0) {
+		if (!parse_bool(value, &c->natural_scroll)) {
+			fail(st, "natural-scroll must be 'yes' or 'no'");
+		}
+	} else if (strcmp(key, "tap-to-click") == 0) {
+		if (!parse_bool(value, &c->tap_to_click)) {
+			fail(st, "tap-to-click must be 'yes' or 'no'");
+		}
 	} else if (strcmp(key, "cursor-theme") == 0) {
 		string_key(st, &c->cursor_theme, value);
 	} else if (strcmp(key, "cursor-size") == 0) {
@@ -337,6 +365,232 @@ static bool vm_key(struct parse_state *st, const char *key, const char *value) {
 	return !st->failed;
 }
 
+static const struct {
+	const char *name;
+	enum prism_action action;
+} actions[] = {
+	{ "none", PRISM_ACTION_NONE },
+	{ "close", PRISM_ACTION_CLOSE },
+	{ "maximize", PRISM_ACTION_MAXIMIZE },
+	{ "fullscreen", PRISM_ACTION_FULLSCREEN },
+	{ "focus-next", PRISM_ACTION_FOCUS_NEXT },
+	{ "focus-prev", PRISM_ACTION_FOCUS_PREV },
+	{ "copy", PRISM_ACTION_COPY },
+	{ "paste", PRISM_ACTION_PASTE },
+	{ "terminal", PRISM_ACTION_TERMINAL },
+	{ "launcher", PRISM_ACTION_LAUNCHER },
+	{ "exec", PRISM_ACTION_EXEC },
+	{ "reload", PRISM_ACTION_RELOAD },
+	{ "exit", PRISM_ACTION_EXIT },
+};
+
+const char *action_name(enum prism_action action) {
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (actions[i].action == action) {
+			return actions[i].name;
+		}
+	}
+	return "?";
+}
+
+bool parse_key_combo(const char *s, uint32_t *modifiers, uint32_t *keysym) {
+	char buf[128];
+	if (strlen(s) == 0 || strlen(s) >= sizeof(buf)) {
+		return false;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	uint32_t mods = 0;
+	char *save = NULL;
+	char *tok = strtok_r(buf, "+", &save);
+	while (tok != NULL) {
+		char *next = strtok_r(NULL, "+", &save);
+		if (next == NULL) {
+			xkb_keysym_t sym = xkb_keysym_from_name(tok,
+				XKB_KEYSYM_CASE_INSENSITIVE);
+			if (sym == XKB_KEY_NoSymbol) {
+				return false;
+			}
+			*modifiers = mods;
+			*keysym = xkb_keysym_to_lower(sym);
+			return true;
+		}
+		if (strcasecmp(tok, "super") == 0 || strcasecmp(tok, "logo") == 0 ||
+				strcasecmp(tok, "mod4") == 0) {
+			mods |= PRISM_MOD_LOGO;
+		} else if (strcasecmp(tok, "ctrl") == 0 ||
+				strcasecmp(tok, "control") == 0) {
+			mods |= PRISM_MOD_CTRL;
+		} else if (strcasecmp(tok, "alt") == 0 ||
+				strcasecmp(tok, "mod1") == 0) {
+			mods |= PRISM_MOD_ALT;
+		} else if (strcasecmp(tok, "shift") == 0) {
+			mods |= PRISM_MOD_SHIFT;
+		} else {
+			return false;
+		}
+		tok = next;
+	}
+	return false;
+}
+
+static struct prism_binding *binding_find(struct prism_config *c,
+		uint32_t mods, uint32_t sym) {
+	for (size_t i = 0; i < c->bindings_len; i++) {
+		if (c->bindings[i].modifiers == mods && c->bindings[i].keysym == sym) {
+			return &c->bindings[i];
+		}
+	}
+	return NULL;
+}
+
+static bool binding_set(struct prism_config *c, uint32_t mods, uint32_t sym,
+		enum prism_action action, const char *command, int line) {
+	struct prism_binding *b = binding_find(c, mods, sym);
+	if (b == NULL) {
+		struct prism_binding *grown = realloc(c->bindings,
+			(c->bindings_len + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			return false;
+		}
+		c->bindings = grown;
+		b = &grown[c->bindings_len++];
+		memset(b, 0, sizeof(*b));
+	}
+	char *copy = command ? strdup(command) : NULL;
+	if (command != NULL && copy == NULL) {
+		return false;
+	}
+	free(b->command);
+	b->modifiers = mods;
+	b->keysym = sym;
+	b->action = action;
+	b->command = copy;
+	b->line = line;
+	return true;
+}
+
+static bool binding_key(struct parse_state *st, const char *key,
+		const char *value) {
+	struct prism_config *c = st->config;
+	uint32_t mods, sym;
+	if (!parse_key_combo(key, &mods, &sym)) {
+		fail(st, "'%s' is not a key combination like Super+Shift+e", key);
+		return false;
+	}
+	struct prism_binding *old = binding_find(c, mods, sym);
+	if (old != NULL && old->line != 0) {
+		fail(st, "%s is bound twice (first on line %d)", key, old->line);
+		return false;
+	}
+	char word[32];
+	size_t n = strcspn(value, " \t");
+	const char *rest = value + n + strspn(value + n, " \t");
+	if (n == 0 || n >= sizeof(word)) {
+		fail(st, "expected an action for %s", key);
+		return false;
+	}
+	memcpy(word, value, n);
+	word[n] = '\0';
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(word, actions[i].name) != 0) {
+			continue;
+		}
+		bool exec = actions[i].action == PRISM_ACTION_EXEC;
+		if (exec && rest[0] == '\0') {
+			fail(st, "exec needs a command");
+			return false;
+		}
+		if (!exec && rest[0] != '\0') {
+			fail(st, "%s takes no argument", word);
+			return false;
+		}
+		if (!binding_set(c, mods, sym, actions[i].action,
+				exec ? rest : NULL, st->line)) {
+			fail(st, "out of memory");
+			return false;
+		}
+		return true;
+	}
+	fail(st, "unknown action '%s'", word);
+	return false;
+}
+
+static bool parse_transform(const char *s, int *out) {
+	static const char *const names[] = {
+		"normal", "90", "180", "270",
+		"flipped", "flipped-90", "flipped-180", "flipped-270",
+	};
+	for (int i = 0; i < 8; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i; // enum wl_output_transform's order
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool output_key(struct parse_state *st, const char *key,
+		const char *value) {
+	struct prism_output_config *o = &st->config->outputs[st->output];
+	if (strcmp(key, "enabled") == 0) {
+		if (!parse_bool(value, &o->enabled)) {
+			fail(st, "enabled must be 'yes' or 'no'");
+		}
+	} else if (strcmp(key, "mode") == 0) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", value);
+		char *at = strchr(buf, '@');
+		double hz = 0;
+		if (at != NULL) {
+			*at = '\0';
+			char *end;
+			hz = strtod(at + 1, &end);
+			if (*end != '\0' || hz <= 0 || hz > 1000) {
+				fail(st, "mode must be WIDTHxHEIGHT or WIDTHxHEIGHT@HZ");
+				return false;
+			}
+		}
+		if (!parse_size(buf, &o->width, &o->height)) {
+			fail(st, "mode must be WIDTHxHEIGHT or WIDTHxHEIGHT@HZ");
+			return false;
+		}
+		o->refresh_mhz = (int)(hz * 1000 + 0.5);
+	} else if (strcmp(key, "position") == 0) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", value);
+		char *comma = strchr(buf, ',');
+		if (comma == NULL) {
+			fail(st, "position must be X,Y");
+			return false;
+		}
+		*comma = '\0';
+		if (!parse_int(buf, -65536, 65536, &o->x) ||
+				!parse_int(comma + 1, -65536, 65536, &o->y)) {
+			fail(st, "position must be X,Y");
+			return false;
+		}
+		o->has_position = true;
+	} else if (strcmp(key, "scale") == 0) {
+		char *end;
+		errno = 0;
+		double v = strtod(value, &end);
+		if (errno != 0 || *end != '\0' || value[0] == '\0' || v < 0.5 ||
+				v > 8.0) {
+			fail(st, "scale must be a number from 0.5 to 8");
+			return false;
+		}
+		o->scale = v;
+	} else if (strcmp(key, "transform") == 0) {
+		if (!parse_transform(value, &o->transform)) {
+			fail(st, "transform must be normal, 90, 180, 270, flipped, "
+				"flipped-90, flipped-180 or flipped-270");
+		}
+	} else {
+		fail(st, "unknown key '%s' in [output:%s]", key, o->name);
+	}
+	return !st->failed;
+}
+
 static int handle_key(void *user, const char *section, const char *key,
 		const char *value) {
 	struct parse_state *st = user;
@@ -367,8 +621,48 @@ static int handle_key(void *user, const char *section, const char *key,
 		return general_key(st, key, value);
 	case SECTION_VM:
 		return vm_key(st, key, value);
+	case SECTION_BINDINGS:
+		return binding_key(st, key, value);
+	case SECTION_OUTPUT:
+		return output_key(st, key, value);
 	}
 	return 0;
+}
+
+/* Everything but label and colour, which every VM must be given. */
+static void vm_defaults(struct prism_vm_config *vm, const char *name) {
+	memset(vm, 0, sizeof(*vm));
+	/* vm_name_is_valid() bounded it to PRISM_VM_NAME_MAX. */
+	memcpy(vm->name, name, strlen(name) + 1);
+	snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", DEFAULT_ALLOWLIST);
+	/* Qubes' defaults: large enough for any real window. */
+	vm->max_windows = 500;
+	vm->max_window_width = 16384;
+	vm->max_window_height = 6144;
+	/* Generous for real applications (foot maps 512 MiB pools; GTK makes
+	 * thousands of objects), small enough that no VM can exhaust the
+	 * host's memory or fds through one client. */
+	vm->max_surfaces = 10000;
+	vm->max_connections = 64;
+	vm->max_objects = 65536;
+	vm->max_buffer_bytes = 4 << 20;
+	vm->max_fds_in_flight = 32;
+	vm->max_shm_pool_bytes = 1 << 30;
+}
+
+static bool vm_load_profile(struct prism_vm_config *vm, const char *dir,
+		char *err, size_t err_size) {
+	size_t len = strlen(dir) + strlen(vm->allowlist) + 7;
+	char *path = malloc(len);
+	if (path == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return false;
+	}
+	snprintf(path, len, "%s/%s.conf", dir, vm->allowlist);
+	bool ok = policy_load(&vm->policy, path, err, err_size) &&
+		policy_check_known(&vm->policy, err, err_size);
+	free(path);
+	return ok;
 }
 
 static bool begin_vm(struct parse_state *st, const char *name) {
@@ -404,24 +698,8 @@ static bool begin_vm(struct parse_state *st, const char *name) {
 		return false;
 	}
 	struct prism_vm_config *vm = &c->vms[c->vms_len];
-	memset(vm, 0, sizeof(*vm));
-	/* vm_name_is_valid() bounded it to PRISM_VM_NAME_MAX. */
-	memcpy(vm->name, name, strlen(name) + 1);
-	snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", DEFAULT_ALLOWLIST);
+	vm_defaults(vm, name);
 	vm->line = st->line;
-	/* Qubes' defaults: large enough for any real window. */
-	vm->max_windows = 500;
-	vm->max_window_width = 16384;
-	vm->max_window_height = 6144;
-	/* Generous for real applications (foot maps 512 MiB pools; GTK makes
-	 * thousands of objects), small enough that no VM can exhaust the
-	 * host's memory or fds through one client. */
-	vm->max_surfaces = 10000;
-	vm->max_connections = 64;
-	vm->max_objects = 65536;
-	vm->max_buffer_bytes = 4 << 20;
-	vm->max_fds_in_flight = 32;
-	vm->max_shm_pool_bytes = 1 << 30;
 	lines[c->vms_len] = 0;
 	labels[c->vms_len] = false;
 	colours[c->vms_len] = false;
@@ -429,6 +707,33 @@ static bool begin_vm(struct parse_state *st, const char *name) {
 	st->vm = vm;
 	st->section = SECTION_VM;
 	return true;
+}
+
+static void begin_output(struct parse_state *st, const char *name) {
+	struct prism_config *c = st->config;
+	if (name[0] == '\0' || strlen(name) >= sizeof(c->outputs[0].name)) {
+		fail(st, "output name '%s' is empty or too long", name);
+		return;
+	}
+	if (config_find_output(c, name) != NULL) {
+		fail(st, "[output:%s] appears twice", name);
+		return;
+	}
+	struct prism_output_config *grown = realloc(c->outputs,
+		(c->outputs_len + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		fail(st, "out of memory");
+		return;
+	}
+	c->outputs = grown;
+	struct prism_output_config *o = &grown[c->outputs_len];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->enabled = true;
+	o->transform = -1;
+	o->line = st->line;
+	st->output = c->outputs_len++;
+	st->section = SECTION_OUTPUT;
 }
 
 /* Section headers are handled here rather than in the key handler so that an
@@ -452,6 +757,15 @@ static void begin_section(struct parse_state *st, char *line) {
 		st->vm = NULL;
 	} else if (strncmp(name, "vm:", 3) == 0) {
 		begin_vm(st, name + 3);
+	} else if (strcmp(name, "bindings") == 0) {
+		if (st->seen_bindings) {
+			fail(st, "[bindings] appears twice");
+			return;
+		}
+		st->seen_bindings = true;
+		st->section = SECTION_BINDINGS;
+	} else if (strncmp(name, "output:", 7) == 0) {
+		begin_output(st, name + 7);
 	} else {
 		fail(st, "unknown section [%s]", name);
 	}
@@ -523,18 +837,8 @@ static bool load_profiles(struct parse_state *st) {
 		if (st->allowlist_lines[i] != 0) {
 			st->line = st->allowlist_lines[i];
 		}
-		size_t len = strlen(c->allowlist_dir) + strlen(vm->allowlist) + 7;
-		char *path = malloc(len);
-		if (path == NULL) {
-			fail(st, "out of memory");
-			return false;
-		}
-		snprintf(path, len, "%s/%s.conf", c->allowlist_dir, vm->allowlist);
 		char perr[512];
-		bool ok = policy_load(&vm->policy, path, perr, sizeof(perr)) &&
-			policy_check_known(&vm->policy, perr, sizeof(perr));
-		free(path);
-		if (!ok) {
+		if (!vm_load_profile(vm, c->allowlist_dir, perr, sizeof(perr))) {
 			fail(st, "allowlist profile '%s': %s", vm->allowlist, perr);
 			return false;
 		}
@@ -553,7 +857,33 @@ bool config_init_default(struct prism_config *c) {
 	c->xkb.repeat_delay = 600;
 	c->cursor_size = 24;
 	c->clipboard_max = 64 * 1024;
-	if (c->font == NULL || c->allowlist_dir == NULL) {
+	c->terminal = strdup("foot");
+	c->tap_to_click = true;
+	static const struct {
+		const char *combo;
+		enum prism_action action;
+	} defaults[] = {
+		{ "Super+Return", PRISM_ACTION_TERMINAL },
+		{ "Super+d", PRISM_ACTION_LAUNCHER },
+		{ "Super+q", PRISM_ACTION_CLOSE },
+		{ "Super+m", PRISM_ACTION_MAXIMIZE },
+		{ "Super+f", PRISM_ACTION_FULLSCREEN },
+		{ "Alt+Tab", PRISM_ACTION_FOCUS_NEXT },
+		{ "Alt+Shift+Tab", PRISM_ACTION_FOCUS_PREV },
+		{ "Ctrl+Shift+c", PRISM_ACTION_COPY },
+		{ "Ctrl+Shift+v", PRISM_ACTION_PASTE },
+		{ "Super+Shift+r", PRISM_ACTION_RELOAD },
+		{ "Super+Shift+e", PRISM_ACTION_EXIT },
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		uint32_t mods, sym;
+		if (!parse_key_combo(defaults[i].combo, &mods, &sym) ||
+				!binding_set(c, mods, sym, defaults[i].action, NULL, 0)) {
+			config_finish(c);
+			return false;
+		}
+	}
+	if (c->font == NULL || c->allowlist_dir == NULL || c->terminal == NULL) {
 		config_finish(c);
 		return false;
 	}
@@ -620,8 +950,7 @@ void config_finish(struct prism_config *c) {
 		return;
 	}
 	for (size_t i = 0; i < c->vms_len; i++) {
-		free(c->vms[i].socket_path);
-		policy_finish(&c->vms[i].policy);
+		config_vm_finish(&c->vms[i]);
 	}
 	free(c->vms);
 	free(c->path);
@@ -633,6 +962,13 @@ void config_finish(struct prism_config *c) {
 	free(c->xkb.variant);
 	free(c->xkb.options);
 	free(c->cursor_theme);
+	free(c->terminal);
+	free(c->launcher);
+	for (size_t i = 0; i < c->bindings_len; i++) {
+		free(c->bindings[i].command);
+	}
+	free(c->bindings);
+	free(c->outputs);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -641,6 +977,62 @@ const struct prism_vm_config *config_find_vm(const struct prism_config *c,
 	for (size_t i = 0; i < c->vms_len; i++) {
 		if (strcmp(c->vms[i].name, name) == 0) {
 			return &c->vms[i];
+		}
+	}
+	return NULL;
+}
+
+bool config_vm_init(struct prism_vm_config *vm, const struct prism_config *c,
+		const char *name, const char *label, const char *colour,
+		const char *allowlist, char *err, size_t err_size) {
+	memset(vm, 0, sizeof(*vm));
+	if (!vm_name_is_valid(name)) {
+		snprintf(err, err_size, "VM name '%s' is not valid: 1 to %d of "
+			"[A-Za-z0-9_.-], not starting with '.'", name, PRISM_VM_NAME_MAX);
+		return false;
+	}
+	vm_defaults(vm, name);
+	if (!label_is_valid(label)) {
+		snprintf(err, err_size, "label must be 1 to %d printable ASCII "
+			"characters", PRISM_LABEL_MAX);
+		return false;
+	}
+	snprintf(vm->label, sizeof(vm->label), "%s", label);
+	if (!parse_colour(colour, &vm->colour)) {
+		snprintf(err, err_size, "colour must be a colour like #rrggbb");
+		return false;
+	}
+	if (allowlist != NULL) {
+		if (!policy_name_is_valid(allowlist)) {
+			snprintf(err, err_size, "allowlist must be a profile name "
+				"([a-z0-9_-], at most 32 characters)");
+			return false;
+		}
+		snprintf(vm->allowlist, sizeof(vm->allowlist), "%s", allowlist);
+	}
+	char perr[512];
+	if (!vm_load_profile(vm, c->allowlist_dir, perr, sizeof(perr))) {
+		snprintf(err, err_size, "allowlist profile '%s': %s", vm->allowlist,
+			perr);
+		return false;
+	}
+	return true;
+}
+
+void config_vm_finish(struct prism_vm_config *vm) {
+	if (vm == NULL) {
+		return;
+	}
+	free(vm->socket_path);
+	policy_finish(&vm->policy);
+	memset(vm, 0, sizeof(*vm));
+}
+
+const struct prism_output_config *config_find_output(
+		const struct prism_config *c, const char *name) {
+	for (size_t i = 0; i < c->outputs_len; i++) {
+		if (strcmp(c->outputs[i].name, name) == 0) {
+			return &c->outputs[i];
 		}
 	}
 	return NULL;

@@ -31,6 +31,50 @@ struct prism_vm_config {
 	int line; // line of the [vm:NAME] header
 };
 
+/* What a key binding does. */
+enum prism_action {
+	PRISM_ACTION_NONE, // unbound: the key goes to the focused window
+	PRISM_ACTION_CLOSE,
+	PRISM_ACTION_MAXIMIZE,
+	PRISM_ACTION_FULLSCREEN,
+	PRISM_ACTION_FOCUS_NEXT,
+	PRISM_ACTION_FOCUS_PREV,
+	PRISM_ACTION_COPY, // VM selection -> global clipboard
+	PRISM_ACTION_PASTE, // global clipboard -> VM, once
+	PRISM_ACTION_TERMINAL, // run [general] terminal
+	PRISM_ACTION_LAUNCHER, // run [general] launcher
+	PRISM_ACTION_EXEC, // run the binding's own command
+	PRISM_ACTION_RELOAD,
+	PRISM_ACTION_EXIT, // asks to be pressed again first
+};
+
+/* Modifier bits, the same values as wlroots' enum wlr_keyboard_modifier. */
+enum prism_modifier {
+	PRISM_MOD_SHIFT = 1 << 0,
+	PRISM_MOD_CTRL = 1 << 2,
+	PRISM_MOD_ALT = 1 << 3,
+	PRISM_MOD_LOGO = 1 << 6,
+};
+
+struct prism_binding {
+	uint32_t modifiers; // enum prism_modifier
+	uint32_t keysym; // lower case
+	enum prism_action action;
+	char *command; // PRISM_ACTION_EXEC
+	int line; // 0 for a built-in default
+};
+
+struct prism_output_config {
+	char name[64];
+	bool enabled;
+	int width, height, refresh_mhz; // 0: the output's preferred mode
+	bool has_position;
+	int x, y;
+	double scale; // 0: automatic
+	int transform; // enum wl_output_transform, or -1: normal
+	int line;
+};
+
 struct prism_config {
 	char *path; // NULL when running on built-in defaults
 
@@ -49,6 +93,17 @@ struct prism_config {
 
 	char *cursor_theme;
 	int cursor_size;
+
+	char *terminal; // host terminal, for the terminal binding
+	char *launcher; // host launcher, for the launcher binding; may be NULL
+	double pointer_accel; // -1..1, for libinput pointers
+	bool natural_scroll;
+	bool tap_to_click;
+
+	struct prism_binding *bindings;
+	size_t bindings_len;
+	struct prism_output_config *outputs;
+	size_t outputs_len;
 
 	struct prism_vm_config *vms;
 	size_t vms_len;
@@ -70,6 +125,23 @@ char *config_default_path(void);
 
 const struct prism_vm_config *config_find_vm(const struct prism_config *config,
 	const char *name);
+const struct prism_output_config *config_find_output(
+	const struct prism_config *config, const char *name);
+
+/*
+ * A VM defined at run time (prismctl vm add): the same checks as a
+ * [vm:NAME] section of the file, allowlist profile included. On failure
+ * writes the reason to err. config supplies the allowlist directory and the
+ * labels already in use (others, too, may be given).
+ */
+bool config_vm_init(struct prism_vm_config *vm, const struct prism_config *config,
+	const char *name, const char *label, const char *colour,
+	const char *allowlist, char *err, size_t err_size);
+void config_vm_finish(struct prism_vm_config *vm);
+
+/* "Super+Shift+e" into modifiers and a lower-case keysym. */
+bool parse_key_combo(const char *s, uint32_t *modifiers, uint32_t *keysym);
+const char *action_name(enum prism_action action);
 
 /* "#rrggbb" only: an ambiguous colour would weaken the frame's meaning. */
 bool parse_colour(const char *s, uint32_t *out);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE // memfd_create
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -71,8 +72,9 @@ static void control_handle_list_vms(struct wl_client *client,
 	wl_list_for_each(vm, &server->vms, link) {
 		prism_vm_list_v1_send_vm(list, vm_name(vm), vm_label(vm),
 			vm_colour(vm), vm->socket_path, vm->config->allowlist,
-			(uint32_t)vm->proxy_pid, (uint32_t)vm_client_count(vm),
-			(uint32_t)vm_window_count(vm));
+			(uint32_t)vm->proxy_pid, vm->denials,
+			vm->owned_config != NULL ? 1 : 0,
+			(uint32_t)vm_client_count(vm), (uint32_t)vm_window_count(vm));
 	}
 	prism_vm_list_v1_send_done(list);
 	wl_resource_destroy(list);
@@ -100,7 +102,7 @@ static int memfd_with(const void *data, size_t size) {
 }
 
 static void control_handle_screenshot(struct wl_client *client,
-		struct wl_resource *resource, uint32_t id) {
+		struct wl_resource *resource, uint32_t id, const char *output) {
 	struct prism_server *server = wl_resource_get_user_data(resource);
 	struct wl_resource *shot = create_one_shot(client, resource,
 		&prism_screenshot_v1_interface, id);
@@ -109,7 +111,8 @@ static void control_handle_screenshot(struct wl_client *client,
 	}
 	int width, height, stride;
 	const char *reason = NULL;
-	void *pixels = render_screenshot(server, &width, &height, &stride, &reason);
+	void *pixels = render_screenshot(server, output[0] ? output : NULL, &width,
+		&height, &stride, &reason);
 	if (pixels == NULL) {
 		prism_screenshot_v1_send_failed(shot, reason);
 		wl_resource_destroy(shot);
@@ -150,6 +153,55 @@ static void control_handle_key(struct wl_client *client,
 	reply(client, resource, id, ok, reason);
 }
 
+static void control_handle_reload(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	char err[1024];
+	bool ok = server_reload(server, err, sizeof(err));
+	reply(client, resource, id, ok, err);
+}
+
+static void control_handle_vm_add(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, const char *name,
+		const char *label, const char *colour, const char *allowlist) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *req = create_one_shot(client, resource,
+		&prism_request_v1_interface, id);
+	if (req == NULL) {
+		return;
+	}
+	char err[1024];
+	const char *reason = err;
+	struct prism_vm_config *config = calloc(1, sizeof(*config));
+	struct prism_vm *vm = NULL;
+	if (config == NULL) {
+		reason = "out of memory";
+	} else if (!config_vm_init(config, &server->config, name, label, colour,
+			allowlist[0] ? allowlist : NULL, err, sizeof(err))) {
+		config_vm_finish(config);
+		free(config);
+	} else {
+		vm = vm_add(server, config, &reason);
+	}
+	if (vm != NULL) {
+		prism_request_v1_send_result(req, vm->socket_path);
+		prism_request_v1_send_done(req);
+	} else {
+		prism_request_v1_send_failed(req, reason);
+	}
+	wl_resource_destroy(req);
+}
+
+static void control_handle_vm_remove(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id, const char *name) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct prism_vm *vm = vm_find(server, name);
+	if (vm != NULL) {
+		vm_remove(vm);
+	}
+	reply(client, resource, id, vm != NULL, "no VM of that name");
+}
+
 static void control_handle_pointer_motion(struct wl_client *client,
 		struct wl_resource *resource, uint32_t id, int32_t x, int32_t y) {
 	struct prism_server *server = wl_resource_get_user_data(resource);
@@ -173,6 +225,9 @@ static const struct prism_control_v1_interface control_impl = {
 	.list_vms = control_handle_list_vms,
 	.screenshot = control_handle_screenshot,
 	.key = control_handle_key,
+	.reload = control_handle_reload,
+	.vm_add = control_handle_vm_add,
+	.vm_remove = control_handle_vm_remove,
 	.pointer_motion = control_handle_pointer_motion,
 	.pointer_button = control_handle_pointer_button,
 };

@@ -16,6 +16,7 @@
 #include "title.h"
 #include "view.h"
 #include "vm.h"
+#include "indicator.h"
 
 #define UNFOCUSED_BRIGHTNESS 0.55f
 #define TITLE_TEXT_MAX_WIDTH 4096
@@ -61,24 +62,70 @@ static void decor_new_xdg_decoration(struct wl_listener *listener, void *data) {
 		WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
 }
 
-bool decor_init(struct prism_decor *decor, struct prism_server *server) {
-	decor->server = server;
-	decor->border_width = server->config.border_width;
-	decor->title_padding = 3;
-	decor->popup_border = decor->border_width > 2 ? decor->border_width / 2 : 1;
-
-	fcft_init(FCFT_LOG_COLORIZE_NEVER, false, FCFT_LOG_CLASS_ERROR);
+/*
+ * The font is rasterised at the largest output scale, so that text is sharp
+ * on HiDPI outputs; sizes in layout coordinates come from that font divided
+ * by the scale, so the title bar is as tall on every output.
+ */
+static void decor_load_font(struct prism_decor *decor) {
+	struct prism_server *server = decor->server;
+	fcft_destroy(decor->font);
+	char attrs[32];
+	snprintf(attrs, sizeof(attrs), "dpi=%d", 96 * decor->text_scale);
 	const char *names[] = { server->config.font };
-	decor->font = fcft_from_name(1, names, "dpi=96");
+	decor->font = fcft_from_name(1, names, attrs);
 	int text_height = 14;
 	if (decor->font != NULL) {
-		text_height = decor->font->height;
+		text_height = (decor->font->height + decor->text_scale - 1) /
+			decor->text_scale;
 	} else {
 		wlr_log(WLR_ERROR, "cannot load font '%s': titles will show no "
 			"text (frames and colours are still drawn)",
 			server->config.font);
 	}
 	decor->title_height = text_height + 2 * decor->title_padding;
+	snprintf(decor->font_name, sizeof(decor->font_name), "%s",
+		server->config.font);
+}
+
+static void decor_retitle_all(struct prism_decor *decor) {
+	struct prism_view *view;
+	wl_list_for_each(view, &decor->server->views, link) {
+		decor_update_title(decor, view, true);
+	}
+	indicator_refresh(&decor->server->indicator);
+}
+
+void decor_apply_config(struct prism_decor *decor) {
+	const struct prism_config *c = &decor->server->config;
+	decor->border_width = c->border_width;
+	decor->popup_border = decor->border_width > 2 ? decor->border_width / 2 : 1;
+	if (strcmp(decor->font_name, c->font) != 0) {
+		decor_load_font(decor);
+	}
+	/* Labels and colours may have changed too. */
+	decor_retitle_all(decor);
+}
+
+void decor_set_text_scale(struct prism_decor *decor, int scale) {
+	scale = scale < 1 ? 1 : scale > 8 ? 8 : scale;
+	if (scale == decor->text_scale) {
+		return;
+	}
+	decor->text_scale = scale;
+	decor_load_font(decor);
+	decor_retitle_all(decor);
+}
+
+bool decor_init(struct prism_decor *decor, struct prism_server *server) {
+	decor->server = server;
+	decor->border_width = server->config.border_width;
+	decor->title_padding = 3;
+	decor->popup_border = decor->border_width > 2 ? decor->border_width / 2 : 1;
+	decor->text_scale = 1;
+
+	fcft_init(FCFT_LOG_COLORIZE_NEVER, false, FCFT_LOG_CLASS_ERROR);
+	decor_load_font(decor);
 
 	decor->xdg_manager = wlr_xdg_decoration_manager_v1_create(server->display);
 	decor->kde_manager = wlr_server_decoration_manager_create(server->display);
@@ -278,8 +325,11 @@ struct wlr_texture *decor_rasterise(struct prism_decor *decor,
 	struct wlr_texture *texture = NULL;
 	if (width > 0 && decor->font->height > 0) {
 		texture = compose(decor, glyphs, n, width, rgb);
-		*width_out = width;
-		*height_out = decor->font->height;
+		/* In layout coordinates: the texture has text_scale pixels for
+		 * each of them. */
+		int scale = decor->text_scale;
+		*width_out = (width + scale - 1) / scale;
+		*height_out = (decor->font->height + scale - 1) / scale;
 	}
 	free(glyphs);
 	free(cps);

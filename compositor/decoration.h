@@ -21,6 +21,8 @@ enum prism_view_part;
 struct prism_decor {
 	struct prism_server *server;
 	struct fcft_font *font; // NULL when no font could be loaded
+	char font_name[256]; // the pattern it was loaded from
+	int text_scale; // text is rasterised for outputs of this scale
 	int border_width;
 	int title_height;
 	int title_padding;
@@ -33,6 +35,10 @@ struct prism_decor {
 
 bool decor_init(struct prism_decor *decor, struct prism_server *server);
 void decor_finish(struct prism_decor *decor);
+/* The configuration changed: border, font, labels and colours. */
+void decor_apply_config(struct prism_decor *decor);
+/* Outputs changed: rasterise text for this (integer) scale. */
+void decor_set_text_scale(struct prism_decor *decor, int scale);
 
 /* The frame around a content box, and the content box inside an area. */
 struct wlr_box decor_frame_box(const struct prism_decor *decor,

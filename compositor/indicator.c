@@ -11,16 +11,37 @@
 
 #define INDICATOR_PADDING 6
 
+static int indicator_height(struct prism_server *server) {
+	return server->config.indicator_height > 0 ?
+		server->config.indicator_height : server->decor.title_height;
+}
+
 void indicator_init(struct prism_indicator *indicator,
 		struct prism_server *server) {
 	memset(indicator, 0, sizeof(*indicator));
 	indicator->server = server;
-	indicator->height = server->config.indicator_height > 0 ?
-		server->config.indicator_height : server->decor.title_height;
+	indicator->height = indicator_height(server);
 	indicator_update(indicator);
 }
 
+void indicator_refresh(struct prism_indicator *indicator) {
+	if (indicator->texture != NULL) {
+		wlr_texture_destroy(indicator->texture);
+		indicator->texture = NULL;
+	}
+	indicator_update(indicator);
+}
+
+void indicator_apply_config(struct prism_indicator *indicator) {
+	indicator->height = indicator_height(indicator->server);
+	indicator_refresh(indicator);
+}
+
 void indicator_finish(struct prism_indicator *indicator) {
+	if (indicator->notice_timer != NULL) {
+		wl_event_source_remove(indicator->notice_timer);
+		indicator->notice_timer = NULL;
+	}
 	if (indicator->texture != NULL) {
 		wlr_texture_destroy(indicator->texture);
 		indicator->texture = NULL;
@@ -52,7 +73,7 @@ static void damage_strips(struct prism_indicator *indicator) {
 void indicator_update(struct prism_indicator *indicator) {
 	struct prism_server *server = indicator->server;
 	struct prism_view *focused = server->focused_view;
-	char text[sizeof(indicator->text)];
+	char text[sizeof(indicator->text) + sizeof(indicator->notice)];
 	uint32_t rgb;
 	if (focused == NULL) {
 		snprintf(text, sizeof(text), "no window has the keyboard");
@@ -67,16 +88,22 @@ void indicator_update(struct prism_indicator *indicator) {
 		snprintf(text, sizeof(text), "host");
 		rgb = server->config.host_colour;
 	}
+	/* A notice never replaces what the indicator is for: it follows. */
+	if (indicator->notice[0] != '\0') {
+		size_t len = strlen(text);
+		snprintf(text + len, sizeof(text) - len, "   |   %s",
+			indicator->notice);
+	}
 	if (indicator->texture != NULL && rgb == indicator->rgb &&
-			strcmp(text, indicator->text) == 0) {
+			strncmp(text, indicator->text, sizeof(indicator->text) - 1) == 0) {
 		return;
 	}
-	memcpy(indicator->text, text, sizeof(text));
+	snprintf(indicator->text, sizeof(indicator->text), "%s", text);
 	indicator->rgb = rgb;
 	if (indicator->texture != NULL) {
 		wlr_texture_destroy(indicator->texture);
 	}
-	indicator->texture = decor_rasterise(&server->decor, text,
+	indicator->texture = decor_rasterise(&server->decor, indicator->text,
 		decor_text_rgb(rgb), &indicator->texture_width,
 		&indicator->texture_height);
 	damage_strips(indicator);
@@ -97,4 +124,25 @@ void indicator_render(struct prism_indicator *indicator,
 		};
 		render_texture(target, indicator->texture, &text, &strip);
 	}
+}
+
+static int indicator_notice_expire(void *data) {
+	struct prism_indicator *indicator = data;
+	indicator->notice[0] = '\0';
+	indicator_update(indicator);
+	return 0;
+}
+
+void indicator_show_notice(struct prism_indicator *indicator, const char *text,
+		int ms) {
+	if (indicator->notice_timer == NULL) {
+		indicator->notice_timer = wl_event_loop_add_timer(
+			indicator->server->loop, indicator_notice_expire, indicator);
+		if (indicator->notice_timer == NULL) {
+			return;
+		}
+	}
+	snprintf(indicator->notice, sizeof(indicator->notice), "%s", text);
+	wl_event_source_timer_update(indicator->notice_timer, ms);
+	indicator_update(indicator);
 }

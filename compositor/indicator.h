@@ -20,9 +20,11 @@ struct prism_indicator {
 	struct prism_server *server;
 	int height;
 	uint32_t rgb;
-	char text[PRISM_LABEL_MAX + 32];
+	char text[PRISM_LABEL_MAX + 32 + 136];
 	struct wlr_texture *texture;
 	int texture_width, texture_height;
+	char notice[128]; // Prism speaking, for a moment, instead of the VM
+	struct wl_event_source *notice_timer;
 };
 
 void indicator_init(struct prism_indicator *indicator,
@@ -30,6 +32,13 @@ void indicator_init(struct prism_indicator *indicator,
 void indicator_finish(struct prism_indicator *indicator);
 /* Follow the keyboard focus: redraw the strips when its domain changed. */
 void indicator_update(struct prism_indicator *indicator);
+/* Draw its text again (font or colours changed). */
+void indicator_refresh(struct prism_indicator *indicator);
+/* The configuration changed: its height, colours. */
+void indicator_apply_config(struct prism_indicator *indicator);
+/* Say something in the indicator for a while (exit confirmation, ...). */
+void indicator_show_notice(struct prism_indicator *indicator, const char *text,
+	int ms);
 struct wlr_box indicator_box(const struct prism_indicator *indicator,
 	const struct wlr_box *output_box);
 void indicator_render(struct prism_indicator *indicator,

@@ -28,6 +28,12 @@ static int handle_terminate(int signal, void *data) {
 	return 0;
 }
 
+static int handle_hangup(int signal, void *data) {
+	struct prism_server *server = data;
+	server_reload(server, NULL, 0);
+	return 0;
+}
+
 static int handle_child(int signal, void *data) {
 	struct prism_server *server = data;
 	int status;
@@ -124,7 +130,7 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	struct prism_server server = {0};
-	struct wl_event_source *signals[3] = {0};
+	struct wl_event_source *signals[4] = {0};
 	int status = 1;
 	if (!server_init(&server, &config)) {
 		wlr_log(WLR_ERROR, "cannot initialise the compositor");
@@ -135,6 +141,8 @@ int main(int argc, char *argv[]) {
 	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT,
 		handle_terminate, &server);
 	signals[2] = wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child,
+		&server);
+	signals[3] = wl_event_loop_add_signal(server.loop, SIGHUP, handle_hangup,
 		&server);
 	if (!server_start(&server)) {
 		goto end;

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "render.h"
 #include "server.h"
 #include "view.h"
+#include "decoration.h"
 
 static struct wlr_box output_layout_box(struct prism_output *output) {
 	struct wlr_box *box = wlr_output_layout_get_box(
@@ -196,14 +198,125 @@ static void output_handle_damage_destroy(struct wl_listener *listener,
 	output->damage = NULL;
 }
 
+static void output_update_text_scale(struct prism_server *server);
+
 static void output_handle_destroy(struct wl_listener *listener, void *data) {
 	struct prism_output *output = wl_container_of(listener, output, destroy);
+	struct prism_server *server = output->server;
 	if (output->damage != NULL) {
 		output_handle_damage_destroy(&output->damage_destroy, NULL);
 	}
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
 	free(output);
+	output_update_text_scale(server);
+}
+
+/* Without a configured scale: 2 where the output is dense enough to need it. */
+static float auto_scale(struct wlr_output *wo) {
+	if (wo->phys_width <= 0 || wo->width <= 0) {
+		return 1.0f;
+	}
+	double dpi = wo->width / (wo->phys_width / 25.4);
+	return dpi >= 180.0 ? 2.0f : 1.0f;
+}
+
+static struct wlr_output_mode *find_mode(struct wlr_output *wo,
+		const struct prism_output_config *oc) {
+	struct wlr_output_mode *mode, *best = NULL;
+	wl_list_for_each(mode, &wo->modes, link) {
+		if (mode->width != oc->width || mode->height != oc->height) {
+			continue;
+		}
+		if (oc->refresh_mhz == 0) {
+			if (best == NULL || mode->refresh > best->refresh) {
+				best = mode;
+			}
+		} else if (abs(mode->refresh - oc->refresh_mhz) < 500) {
+			return mode;
+		}
+	}
+	return best;
+}
+
+/* Apply [output:NAME] (or the defaults) to an output; also on reload. */
+static void output_configure(struct prism_output *output) {
+	struct prism_server *server = output->server;
+	struct wlr_output *wo = output->wlr_output;
+	const struct prism_output_config *oc =
+		config_find_output(&server->config, wo->name);
+
+	if (oc != NULL && !oc->enabled) {
+		wlr_output_layout_remove(server->output_layout, wo);
+		wlr_output_enable(wo, false);
+		wlr_output_commit(wo);
+		wlr_log(WLR_INFO, "output %s: disabled by the configuration",
+			wo->name);
+		return;
+	}
+	struct wlr_output_mode *mode = NULL;
+	if (oc != NULL && oc->width > 0) {
+		mode = find_mode(wo, oc);
+		if (mode == NULL && wl_list_empty(&wo->modes)) {
+			wlr_output_set_custom_mode(wo, oc->width, oc->height,
+				oc->refresh_mhz);
+		} else if (mode == NULL) {
+			wlr_log(WLR_ERROR, "output %s: no mode %dx%d; using the "
+				"preferred one", wo->name, oc->width, oc->height);
+		}
+	}
+	if (mode == NULL && (oc == NULL || oc->width == 0 ||
+			!wl_list_empty(&wo->modes))) {
+		mode = wlr_output_preferred_mode(wo);
+	}
+	if (mode != NULL) {
+		wlr_output_set_mode(wo, mode);
+	}
+	wlr_output_set_scale(wo, oc != NULL && oc->scale > 0 ?
+		(float)oc->scale : auto_scale(wo));
+	wlr_output_set_transform(wo, oc != NULL && oc->transform >= 0 ?
+		(enum wl_output_transform)oc->transform : WL_OUTPUT_TRANSFORM_NORMAL);
+	wlr_output_enable(wo, true);
+	if (!wlr_output_commit(wo)) {
+		wlr_log(WLR_ERROR, "output %s: the configuration cannot be applied",
+			wo->name);
+		return;
+	}
+	bool placed = wlr_output_layout_get(server->output_layout, wo) != NULL;
+	if (oc != NULL && oc->has_position) {
+		if (placed) {
+			wlr_output_layout_move(server->output_layout, wo, oc->x, oc->y);
+		} else {
+			wlr_output_layout_add(server->output_layout, wo, oc->x, oc->y);
+		}
+	} else if (!placed) {
+		wlr_output_layout_add_auto(server->output_layout, wo);
+	}
+	if (output->damage != NULL) {
+		wlr_output_damage_add_whole(output->damage);
+	}
+	wlr_log(WLR_INFO, "output %s: %dx%d, scale %.2f", wo->name, wo->width,
+		wo->height, wo->scale);
+}
+
+/* Text is rasterised for the largest scale among the enabled outputs. */
+static void output_update_text_scale(struct prism_server *server) {
+	float max = 1.0f;
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->wlr_output->enabled && output->wlr_output->scale > max) {
+			max = output->wlr_output->scale;
+		}
+	}
+	decor_set_text_scale(&server->decor, (int)ceilf(max));
+}
+
+void output_apply_config(struct prism_server *server) {
+	struct prism_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		output_configure(output);
+	}
+	output_update_text_scale(server);
 }
 
 static void server_new_output(struct wl_listener *listener, void *data) {
@@ -216,16 +329,6 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 			wlr_output->name);
 		return;
 	}
-	struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
-	if (mode != NULL) {
-		wlr_output_set_mode(wlr_output, mode);
-	}
-	wlr_output_enable(wlr_output, true);
-	if (!wlr_output_commit(wlr_output)) {
-		wlr_log(WLR_ERROR, "output %s: cannot enable", wlr_output->name);
-		return;
-	}
-
 	struct prism_output *output = calloc(1, sizeof(*output));
 	if (output == NULL) {
 		wlr_log(WLR_ERROR, "output %s: out of memory", wlr_output->name);
@@ -247,10 +350,8 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
 	wl_list_insert(&server->outputs, &output->link);
 
-	wlr_output_layout_add_auto(server->output_layout, wlr_output);
-	wlr_output_damage_add_whole(output->damage);
-	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name,
-		wlr_output->width, wlr_output->height);
+	output_configure(output);
+	output_update_text_scale(server);
 }
 
 static void server_layout_change(struct wl_listener *listener, void *data) {

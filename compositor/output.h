@@ -22,6 +22,8 @@ struct prism_output {
 };
 
 void output_init(struct prism_server *server);
+/* The configuration changed: apply every [output:NAME] again. */
+void output_apply_config(struct prism_server *server);
 
 /* Repaint a box or a region of the layout on the outputs that show it. */
 void output_damage_layout_box(struct prism_server *server,

@@ -15,7 +15,12 @@ static const char usage[] =
 	"\n"
 	"  windows [--json]        list windows, top of the stack first\n"
 	"  vms [--json]            list isolation units\n"
-	"  screenshot FILE.png     capture the whole output layout\n"
+	"  screenshot [--output NAME] FILE.png\n"
+	"                          capture the output layout (or one output)\n"
+	"  reload                  read the configuration file again\n"
+	"  vm add NAME --label LABEL --colour #RRGGBB [--allowlist PROFILE]\n"
+	"                          add a VM; prints its socket for the VMM\n"
+	"  vm remove NAME          close a VM's windows, proxy and socket\n"
 	"  key COMBO               press a key combination, e.g. Ctrl+Shift+C\n"
 	"  pointer move X Y        move the pointer to a layout point\n"
 	"  pointer press|release|click [left|right|middle]\n"
@@ -35,6 +40,8 @@ struct ctl {
 	uint32_t button;
 	size_t count;
 	const char *png_path;
+	const char *output;
+	const char *vm_name, *vm_label, *vm_colour, *vm_allowlist;
 };
 
 static void json_string(const char *s) {
@@ -109,7 +116,8 @@ static const struct prism_window_list_v1_listener window_list_listener = {
 static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
 		const char *name, const char *label, uint32_t colour,
 		const char *socket, const char *allowlist, uint32_t proxy_pid,
-		uint32_t clients, uint32_t windows) {
+		uint32_t denials, uint32_t runtime, uint32_t clients,
+		uint32_t windows) {
 	struct ctl *ctl = data;
 	if (ctl->json) {
 		printf("%s\n  {\"name\": ", ctl->count ? "," : "");
@@ -120,8 +128,9 @@ static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
 		json_string(socket);
 		fputs(", \"allowlist\": ", stdout);
 		json_string(allowlist);
-		printf(", \"proxy_pid\": %u, \"clients\": %u, \"windows\": %u}",
-			proxy_pid, clients, windows);
+		printf(", \"proxy_pid\": %u, \"clients\": %u, \"windows\": %u, "
+			"\"denials\": %u, \"runtime\": %s}", proxy_pid, clients, windows,
+			denials, runtime ? "true" : "false");
 	} else {
 		printf("%-16s %-16s #%06x %-10s %3u clients %3u windows  %s\n",
 			name, label, colour & 0xffffff, allowlist, clients, windows,
@@ -237,6 +246,11 @@ static const struct prism_screenshot_v1_listener screenshot_listener = {
 	.failed = screenshot_failed,
 };
 
+static void request_result(void *data, struct prism_request_v1 *req,
+		const char *text) {
+	printf("%s\n", text);
+}
+
 static void request_done(void *data, struct prism_request_v1 *req) {
 	struct ctl *ctl = data;
 	prism_request_v1_destroy(req);
@@ -256,6 +270,7 @@ static void request_failed(void *data, struct prism_request_v1 *req,
 }
 
 static const struct prism_request_v1_listener request_listener = {
+	.result = request_result,
 	.done = request_done,
 	.failed = request_failed,
 };
@@ -317,6 +332,34 @@ static bool parse_pointer(struct ctl *ctl, int argc, char **argv) {
 	return true;
 }
 
+/* vm add NAME --label L --colour C [--allowlist P] | vm remove NAME */
+static bool parse_vm(struct ctl *ctl, int argc, char **argv) {
+	if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+		ctl->vm_name = argv[1];
+		return true;
+	}
+	if (argc < 2 || strcmp(argv[0], "add") != 0) {
+		return false;
+	}
+	ctl->vm_name = argv[1];
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			return false;
+		}
+		if (strcmp(argv[i], "--label") == 0) {
+			ctl->vm_label = argv[i + 1];
+		} else if (strcmp(argv[i], "--colour") == 0 ||
+				strcmp(argv[i], "--color") == 0) {
+			ctl->vm_colour = argv[i + 1];
+		} else if (strcmp(argv[i], "--allowlist") == 0) {
+			ctl->vm_allowlist = argv[i + 1];
+		} else {
+			return false;
+		}
+	}
+	return ctl->vm_label != NULL && ctl->vm_colour != NULL;
+}
+
 static int fail_usage(void) {
 	fputs(usage, stderr);
 	return 2;
@@ -339,8 +382,26 @@ int main(int argc, char *argv[]) {
 		} else if (argc != 2) {
 			return fail_usage();
 		}
-	} else if (strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "key") == 0) {
+	} else if (strcmp(cmd, "screenshot") == 0) {
+		if (argc == 5 && strcmp(argv[2], "--output") == 0) {
+			ctl.output = argv[3];
+			ctl.png_path = argv[4];
+		} else if (argc == 3) {
+			ctl.output = "";
+			ctl.png_path = argv[2];
+		} else {
+			return fail_usage();
+		}
+	} else if (strcmp(cmd, "key") == 0) {
 		if (argc != 3) {
+			return fail_usage();
+		}
+	} else if (strcmp(cmd, "reload") == 0) {
+		if (argc != 2) {
+			return fail_usage();
+		}
+	} else if (strcmp(cmd, "vm") == 0) {
+		if (!parse_vm(&ctl, argc - 2, argv + 2)) {
 			return fail_usage();
 		}
 	} else if (strcmp(cmd, "pointer") == 0) {
@@ -382,13 +443,24 @@ int main(int argc, char *argv[]) {
 		struct prism_vm_list_v1 *l = prism_control_v1_list_vms(ctl.control);
 		prism_vm_list_v1_add_listener(l, &vm_list_listener, &ctl);
 	} else if (strcmp(cmd, "screenshot") == 0) {
-		ctl.png_path = argv[2];
 		struct prism_screenshot_v1 *s =
-			prism_control_v1_screenshot(ctl.control);
+			prism_control_v1_screenshot(ctl.control, ctl.output);
 		prism_screenshot_v1_add_listener(s, &screenshot_listener, &ctl);
 	} else if (strcmp(cmd, "key") == 0) {
 		struct prism_request_v1 *r = prism_control_v1_key(ctl.control,
 			argv[2]);
+		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	} else if (strcmp(cmd, "reload") == 0) {
+		struct prism_request_v1 *r = prism_control_v1_reload(ctl.control);
+		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	} else if (strcmp(cmd, "vm") == 0 && ctl.vm_label != NULL) {
+		struct prism_request_v1 *r = prism_control_v1_vm_add(ctl.control,
+			ctl.vm_name, ctl.vm_label, ctl.vm_colour,
+			ctl.vm_allowlist ? ctl.vm_allowlist : "");
+		prism_request_v1_add_listener(r, &request_listener, &ctl);
+	} else if (strcmp(cmd, "vm") == 0) {
+		struct prism_request_v1 *r = prism_control_v1_vm_remove(ctl.control,
+			ctl.vm_name);
 		prism_request_v1_add_listener(r, &request_listener, &ctl);
 	} else if (ctl.pointer_move) {
 		struct prism_request_v1 *r = prism_control_v1_pointer_motion(

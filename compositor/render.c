@@ -1,6 +1,7 @@
 #include <drm_fourcc.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
 #include <wlr/types/wlr_matrix.h>
@@ -201,16 +202,38 @@ void render_scene(struct render_target *t) {
 
 #define SCREENSHOT_MAX 16384
 
-void *render_screenshot(struct prism_server *server, int *width, int *height,
-		int *stride, const char **reason) {
-	struct wlr_box *layout = wlr_output_layout_get_box(server->output_layout,
-		NULL);
-	if (layout == NULL || wlr_box_empty(layout)) {
-		*reason = "there is no output";
-		return NULL;
+void *render_screenshot(struct prism_server *server, const char *output_name,
+		int *width, int *height, int *stride, const char **reason) {
+	struct wlr_box layout;
+	float scale = 1.0f;
+	if (output_name == NULL) {
+		struct wlr_box *whole = wlr_output_layout_get_box(
+			server->output_layout, NULL);
+		if (whole == NULL || wlr_box_empty(whole)) {
+			*reason = "there is no output";
+			return NULL;
+		}
+		layout = *whole;
+	} else {
+		struct prism_output *output, *found = NULL;
+		wl_list_for_each(output, &server->outputs, link) {
+			if (strcmp(output->wlr_output->name, output_name) == 0) {
+				found = output;
+			}
+		}
+		struct wlr_box *box = found ? wlr_output_layout_get_box(
+			server->output_layout, found->wlr_output) : NULL;
+		if (box == NULL) {
+			*reason = "no enabled output of that name";
+			return NULL;
+		}
+		layout = *box;
+		scale = found->wlr_output->scale;
 	}
-	if (layout->width > SCREENSHOT_MAX || layout->height > SCREENSHOT_MAX) {
-		*reason = "the output layout is too large to capture";
+	int w = (int)ceilf(layout.width * scale);
+	int h = (int)ceilf(layout.height * scale);
+	if (w <= 0 || h <= 0 || w > SCREENSHOT_MAX || h > SCREENSHOT_MAX) {
+		*reason = "the capture would be empty or too large";
 		return NULL;
 	}
 
@@ -225,21 +248,20 @@ void *render_screenshot(struct prism_server *server, int *width, int *height,
 	format->capacity = 1;
 	format->modifiers[0] = DRM_FORMAT_MOD_INVALID;
 	struct wlr_buffer *buffer = wlr_allocator_create_buffer(server->allocator,
-		layout->width, layout->height, format);
+		w, h, format);
 	free(format);
 	if (buffer == NULL) {
 		*reason = "cannot allocate the capture buffer";
 		return NULL;
 	}
 
-	int row = layout->width * 4;
-	void *data = malloc((size_t)row * (size_t)layout->height);
+	int row = w * 4;
+	void *data = malloc((size_t)row * (size_t)h);
 	if (data == NULL) {
 		wlr_buffer_drop(buffer);
 		*reason = "out of memory";
 		return NULL;
 	}
-
 	if (!wlr_renderer_begin_with_buffer(server->renderer, buffer)) {
 		free(data);
 		wlr_buffer_drop(buffer);
@@ -247,24 +269,22 @@ void *render_screenshot(struct prism_server *server, int *width, int *height,
 		return NULL;
 	}
 	pixman_region32_t damage;
-	pixman_region32_init_rect(&damage, 0, 0, (unsigned)layout->width,
-		(unsigned)layout->height);
+	pixman_region32_init_rect(&damage, 0, 0, (unsigned)w, (unsigned)h);
 	struct render_target t = {
 		.server = server,
 		.renderer = server->renderer,
-		.ox = layout->x,
-		.oy = layout->y,
-		.scale = 1.0f,
-		.width = layout->width,
-		.height = layout->height,
+		.ox = layout.x,
+		.oy = layout.y,
+		.scale = scale,
+		.width = w,
+		.height = h,
 		.transform = WL_OUTPUT_TRANSFORM_NORMAL,
 		.damage = &damage,
 	};
 	wlr_matrix_identity(t.transform_matrix);
 	render_scene(&t);
 	bool ok = wlr_renderer_read_pixels(server->renderer, DRM_FORMAT_XRGB8888,
-		NULL, (uint32_t)row, (uint32_t)layout->width,
-		(uint32_t)layout->height, 0, 0, 0, 0, data);
+		NULL, (uint32_t)row, (uint32_t)w, (uint32_t)h, 0, 0, 0, 0, data);
 	wlr_renderer_end(server->renderer);
 	pixman_region32_fini(&damage);
 	wlr_buffer_drop(buffer);
@@ -273,8 +293,8 @@ void *render_screenshot(struct prism_server *server, int *width, int *height,
 		*reason = "the renderer cannot read the capture back";
 		return NULL;
 	}
-	*width = layout->width;
-	*height = layout->height;
+	*width = w;
+	*height = h;
 	*stride = row;
 	return data;
 }

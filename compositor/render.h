@@ -44,10 +44,11 @@ struct wlr_box render_target_box(const struct render_target *target,
 	const struct wlr_box *box);
 
 /*
- * Render the whole output layout offscreen into XRGB8888 rows. On success
- * returns a malloc'd buffer of *height rows of *stride bytes.
+ * Render offscreen into XRGB8888 rows: the whole output layout at scale 1
+ * (output_name NULL), or one output at its scale. On success returns a
+ * malloc'd buffer of *height rows of *stride bytes.
  */
-void *render_screenshot(struct prism_server *server, int *width, int *height,
-	int *stride, const char **reason);
+void *render_screenshot(struct prism_server *server, const char *output_name,
+	int *width, int *height, int *stride, const char **reason);
 
 #endif

@@ -3,7 +3,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <libinput.h>
 #include <wlr/backend/headless.h>
+#include <wlr/backend/libinput.h>
 #include <wlr/backend/session.h>
 #include <wlr/interfaces/wlr_keyboard.h>
 #include <wlr/types/wlr_data_device.h>
@@ -47,6 +49,100 @@ static struct prism_view *cycle_target(struct prism_server *server,
 	return view;
 }
 
+_Static_assert((int)PRISM_MOD_SHIFT == (int)WLR_MODIFIER_SHIFT &&
+	(int)PRISM_MOD_CTRL == (int)WLR_MODIFIER_CTRL &&
+	(int)PRISM_MOD_ALT == (int)WLR_MODIFIER_ALT &&
+	(int)PRISM_MOD_LOGO == (int)WLR_MODIFIER_LOGO,
+	"config.h's modifier bits must be wlroots' own");
+
+/* Exit asks to be confirmed by a second press within this time. */
+#define EXIT_CONFIRM_MS 3000
+
+static void toggle_fullscreen(struct prism_view *view) {
+	/* Always a way out of fullscreen, whatever the client does. */
+	if (view->fullscreen) {
+		view_set_fullscreen(view, false);
+	} else if (view_may_fullscreen(view)) {
+		view_set_fullscreen(view, true);
+	} else {
+		view_set_maximized(view, !view->maximized);
+	}
+}
+
+static void run_exit(struct prism_server *server) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (server->exit_armed_ms != 0 && ms - server->exit_armed_ms < EXIT_CONFIRM_MS) {
+		wlr_log(WLR_INFO, "exit confirmed");
+		wl_display_terminate(server->display);
+		return;
+	}
+	server->exit_armed_ms = ms;
+	indicator_show_notice(&server->indicator,
+		"Press the exit keys again to leave Prism", EXIT_CONFIRM_MS);
+}
+
+/* Returns false when the key should go on to the focused window. */
+static bool run_action(struct prism_seat *seat,
+		const struct prism_binding *binding) {
+	struct prism_server *server = seat->server;
+	struct prism_view *focused = server->focused_view;
+	switch (binding->action) {
+	case PRISM_ACTION_NONE:
+		return false;
+	case PRISM_ACTION_CLOSE:
+		if (focused != NULL) {
+			view_close(focused);
+		}
+		return true;
+	case PRISM_ACTION_MAXIMIZE:
+		if (focused != NULL) {
+			view_set_maximized(focused, !focused->maximized);
+		}
+		return true;
+	case PRISM_ACTION_FULLSCREEN:
+		if (focused != NULL) {
+			toggle_fullscreen(focused);
+		}
+		return true;
+	case PRISM_ACTION_FOCUS_NEXT:
+	case PRISM_ACTION_FOCUS_PREV:
+		view_focus(cycle_target(server,
+			binding->action == PRISM_ACTION_FOCUS_PREV));
+		return true;
+	case PRISM_ACTION_COPY:
+		/* Between VMs only: in a host window the keys are the
+		 * application's. */
+		return focused != NULL &&
+			clipboard_copy_from(&server->clipboard, focused);
+	case PRISM_ACTION_PASTE:
+		return focused != NULL &&
+			clipboard_paste_into(&server->clipboard, focused);
+	case PRISM_ACTION_TERMINAL:
+		server_spawn(server, server->config.terminal);
+		return true;
+	case PRISM_ACTION_LAUNCHER:
+		if (server->config.launcher == NULL) {
+			indicator_show_notice(&server->indicator,
+				"No launcher is configured", 2000);
+		} else {
+			server_spawn(server, server->config.launcher);
+		}
+		return true;
+	case PRISM_ACTION_EXEC:
+		server_spawn(server, binding->command);
+		return true;
+	case PRISM_ACTION_RELOAD:
+		server_reload(server, NULL, 0);
+		return true;
+	case PRISM_ACTION_EXIT:
+		run_exit(server);
+		return true;
+	}
+	return false;
+}
+
 /*
  * Prism's own bindings come before any client sees the key, and no client
  * can inhibit them: they are how the user takes control back.
@@ -54,9 +150,10 @@ static struct prism_view *cycle_target(struct prism_server *server,
 static bool handle_binding(struct prism_seat *seat, uint32_t mods,
 		xkb_keysym_t sym) {
 	struct prism_server *server = seat->server;
-	struct prism_view *focused = server->focused_view;
 	mods &= BINDING_MOD_MASK;
 
+	/* Switching virtual terminals is not configurable: it is the way
+	 * back to a console whatever the configuration says. */
 	if (mods == (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT) &&
 			sym >= XKB_KEY_XF86Switch_VT_1 &&
 			sym <= XKB_KEY_XF86Switch_VT_12) {
@@ -67,53 +164,14 @@ static bool handle_binding(struct prism_seat *seat, uint32_t mods,
 		}
 		return true;
 	}
-
-	if (mods == WLR_MODIFIER_ALT && sym == XKB_KEY_Tab) {
-		view_focus(cycle_target(server, false));
-		return true;
+	if (sym == XKB_KEY_ISO_Left_Tab) {
+		sym = XKB_KEY_Tab;
 	}
-	if (mods == (WLR_MODIFIER_ALT | WLR_MODIFIER_SHIFT) &&
-			(sym == XKB_KEY_Tab || sym == XKB_KEY_ISO_Left_Tab)) {
-		view_focus(cycle_target(server, true));
-		return true;
-	}
-	/* Copy and paste between VMs: only ever by these keys, in a VM
-	 * window; in a host window they are the application's. */
-	if (mods == (WLR_MODIFIER_CTRL | WLR_MODIFIER_SHIFT) && sym == XKB_KEY_c &&
-			focused != NULL) {
-		return clipboard_copy_from(&server->clipboard, focused);
-	}
-	if (mods == (WLR_MODIFIER_CTRL | WLR_MODIFIER_SHIFT) && sym == XKB_KEY_v &&
-			focused != NULL) {
-		return clipboard_paste_into(&server->clipboard, focused);
-	}
-	if (mods == WLR_MODIFIER_LOGO && sym == XKB_KEY_q) {
-		if (focused != NULL) {
-			view_close(focused);
+	const struct prism_config *c = &server->config;
+	for (size_t i = 0; i < c->bindings_len; i++) {
+		if (c->bindings[i].modifiers == mods && c->bindings[i].keysym == sym) {
+			return run_action(seat, &c->bindings[i]);
 		}
-		return true;
-	}
-	if (mods == WLR_MODIFIER_LOGO && sym == XKB_KEY_f) {
-		/* Always a way out of fullscreen, whatever the client does. */
-		if (focused != NULL && focused->fullscreen) {
-			view_set_fullscreen(focused, false);
-		} else if (focused != NULL && view_may_fullscreen(focused)) {
-			view_set_fullscreen(focused, true);
-		} else if (focused != NULL) {
-			view_set_maximized(focused, !focused->maximized);
-		}
-		return true;
-	}
-	if (mods == WLR_MODIFIER_LOGO && sym == XKB_KEY_m) {
-		if (focused != NULL) {
-			view_set_maximized(focused, !focused->maximized);
-		}
-		return true;
-	}
-	if (mods == (WLR_MODIFIER_LOGO | WLR_MODIFIER_SHIFT) && sym == XKB_KEY_e) {
-		wlr_log(WLR_INFO, "exit binding pressed");
-		wl_display_terminate(server->display);
-		return true;
 	}
 	return false;
 }
@@ -262,13 +320,70 @@ static void seat_update_capabilities(struct prism_seat *seat) {
 	}
 }
 
+/* Acceleration, natural scrolling and tap-to-click, where libinput has them. */
+static void pointer_apply_config(struct prism_seat *seat,
+		struct wlr_input_device *device) {
+	if (!wlr_input_device_is_libinput(device)) {
+		return;
+	}
+	const struct prism_config *c = &seat->server->config;
+	struct libinput_device *handle = wlr_libinput_get_device_handle(device);
+	if (libinput_device_config_accel_is_available(handle)) {
+		libinput_device_config_accel_set_speed(handle, c->pointer_accel);
+	}
+	if (libinput_device_config_scroll_has_natural_scroll(handle)) {
+		libinput_device_config_scroll_set_natural_scroll_enabled(handle,
+			c->natural_scroll);
+	}
+	if (libinput_device_config_tap_get_finger_count(handle) > 0) {
+		libinput_device_config_tap_set_enabled(handle, c->tap_to_click ?
+			LIBINPUT_CONFIG_TAP_ENABLED : LIBINPUT_CONFIG_TAP_DISABLED);
+	}
+}
+
+static void pointer_handle_destroy(struct wl_listener *listener, void *data) {
+	struct prism_pointer *pointer = wl_container_of(listener, pointer, destroy);
+	wl_list_remove(&pointer->destroy.link);
+	wl_list_remove(&pointer->link);
+	free(pointer);
+}
+
+static void seat_add_pointer(struct prism_seat *seat,
+		struct wlr_input_device *device) {
+	struct prism_pointer *pointer = calloc(1, sizeof(*pointer));
+	if (pointer == NULL) {
+		return;
+	}
+	pointer->seat = seat;
+	pointer->device = device;
+	pointer->destroy.notify = pointer_handle_destroy;
+	wl_signal_add(&device->events.destroy, &pointer->destroy);
+	wl_list_insert(&seat->pointers, &pointer->link);
+	pointer_apply_config(seat, device);
+	wlr_cursor_attach_input_device(seat->cursor, device);
+}
+
+void seat_apply_config(struct prism_seat *seat) {
+	struct prism_keyboard *kb;
+	wl_list_for_each(kb, &seat->keyboards, link) {
+		if (!keyboard_apply_config(seat, kb->device->keyboard)) {
+			wlr_log(WLR_ERROR, "keyboard %s: the new keymap failed",
+				kb->device->name);
+		}
+	}
+	struct prism_pointer *pointer;
+	wl_list_for_each(pointer, &seat->pointers, link) {
+		pointer_apply_config(seat, pointer->device);
+	}
+}
+
 void seat_add_input(struct prism_seat *seat, struct wlr_input_device *device) {
 	switch (device->type) {
 	case WLR_INPUT_DEVICE_KEYBOARD:
 		seat_add_keyboard(seat, device);
 		break;
 	case WLR_INPUT_DEVICE_POINTER:
-		wlr_cursor_attach_input_device(seat->cursor, device);
+		seat_add_pointer(seat, device);
 		break;
 	default:
 		break;
@@ -671,6 +786,7 @@ void seat_domain_destroy(struct prism_domain_seat *domain) {
 bool seat_init(struct prism_seat *seat, struct prism_server *server) {
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
+	wl_list_init(&seat->pointers);
 	seat->capabilities = WL_SEAT_CAPABILITY_POINTER;
 	seat->host = seat_domain_create(seat, NULL);
 	seat->cursor = wlr_cursor_create();

@@ -50,6 +50,7 @@ struct prism_seat {
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *cursor_manager;
 	struct wl_list keyboards; // prism_keyboard::link
+	struct wl_list pointers; // prism_pointer::link
 	struct wlr_input_device *virtual_keyboard;
 	struct wlr_input_device *virtual_pointer;
 	struct wlr_input_device *last_keyboard; // the one keys came from last
@@ -74,6 +75,13 @@ struct prism_seat {
 	struct wl_listener cursor_frame;
 };
 
+struct prism_pointer {
+	struct prism_seat *seat;
+	struct wlr_input_device *device;
+	struct wl_list link; // prism_seat::pointers
+	struct wl_listener destroy;
+};
+
 struct prism_keyboard {
 	struct prism_seat *seat;
 	struct wlr_input_device *device;
@@ -89,6 +97,8 @@ struct prism_keyboard {
 bool seat_init(struct prism_seat *seat, struct prism_server *server);
 void seat_finish(struct prism_seat *seat);
 void seat_add_input(struct prism_seat *seat, struct wlr_input_device *device);
+/* The configuration changed: keymaps, repeat, pointer settings. */
+void seat_apply_config(struct prism_seat *seat);
 
 /* The seat a VM's clients see (vm == NULL: the host's). */
 struct prism_domain_seat *seat_domain_create(struct prism_seat *seat,

@@ -1,5 +1,6 @@
 #include <limits.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -156,6 +157,81 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 		&server->new_xdg_surface);
 
 	return vms_init(server);
+}
+
+void server_spawn(struct prism_server *server, const char *command) {
+	if (command == NULL || command[0] == '\0') {
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		wlr_log_errno(WLR_ERROR, "cannot start '%s'", command);
+		return;
+	}
+	if (pid == 0) {
+		/* A session of its own, and none of the signal mask the event
+		 * loop set: it is a separate program, reaped on SIGCHLD. */
+		setsid();
+		sigset_t set;
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	wlr_log(WLR_INFO, "started '%s' (pid %d)", command, (int)pid);
+}
+
+bool server_reload(struct prism_server *server, char *err, size_t err_size) {
+	char buf[1024];
+	if (err == NULL) {
+		err = buf;
+		err_size = sizeof(buf);
+	}
+	if (server->config.path == NULL) {
+		snprintf(err, err_size, "prism runs on built-in defaults: there is "
+			"no configuration file to read again");
+		wlr_log(WLR_ERROR, "reload: %s", err);
+		return false;
+	}
+	struct prism_config next;
+	if (!config_load(&next, server->config.path, err, err_size)) {
+		wlr_log(WLR_ERROR, "reload: %s; the running configuration stays", err);
+		indicator_show_notice(&server->indicator,
+			"The configuration has an error: nothing changed", 4000);
+		return false;
+	}
+	/* A VM added at run time keeps its name and its label. */
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm->owned_config == NULL) {
+			continue;
+		}
+		for (size_t i = 0; i < next.vms_len; i++) {
+			if (strcmp(next.vms[i].name, vm_name(vm)) == 0 ||
+					strcmp(next.vms[i].label, vm_label(vm)) == 0) {
+				snprintf(err, err_size, "%s:%d: VM '%s' clashes with VM '%s', "
+					"added at run time; remove that first", next.path,
+					next.vms[i].line, next.vms[i].name, vm_name(vm));
+				wlr_log(WLR_ERROR, "reload: %s; the running configuration "
+					"stays", err);
+				config_finish(&next);
+				return false;
+			}
+		}
+	}
+
+	struct prism_config old = server->config;
+	server->config = next;
+	vms_apply_config(server);
+	decor_apply_config(&server->decor);
+	indicator_apply_config(&server->indicator);
+	server->clipboard.max_bytes = (size_t)server->config.clipboard_max;
+	seat_apply_config(&server->seat);
+	output_apply_config(server);
+	config_finish(&old);
+	output_damage_all(server);
+	wlr_log(WLR_INFO, "configuration reloaded from %s", server->config.path);
+	return true;
 }
 
 bool server_start(struct prism_server *server) {

@@ -55,6 +55,7 @@ struct prism_server {
 
 	struct prism_config config;
 	struct wl_list vms; // prism_vm::link
+	char socket_dir[108]; // $XDG_RUNTIME_DIR/prism, once made
 
 	const char *socket; // WAYLAND_DISPLAY of the host socket
 	char *proxy_path; // the prism-proxy executable
@@ -62,6 +63,7 @@ struct prism_server {
 
 	pid_t child_pid; // the command given after "--", or 0
 	int exit_status;
+	int64_t exit_armed_ms; // when the exit binding was first pressed
 
 	struct wl_listener new_output;
 	struct wl_listener new_input;
@@ -73,6 +75,13 @@ struct prism_server {
 };
 
 bool server_init(struct prism_server *server, struct prism_config *config);
+/* Run a host command (a terminal, a launcher) on the host socket. */
+void server_spawn(struct prism_server *server, const char *command);
+/*
+ * Read the configuration file again and apply it whole, or not at all: a
+ * bad file leaves everything as it was and its error in err (and the log).
+ */
+bool server_reload(struct prism_server *server, char *err, size_t err_size);
 bool server_start(struct prism_server *server);
 void server_finish(struct prism_server *server);
 

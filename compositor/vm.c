@@ -176,6 +176,12 @@ static int vm_handle_connector(int fd, uint32_t mask, void *data) {
 	if (n < 0) {
 		return 0;
 	}
+	if (n == sizeof(msg) && msg.type == CONNECTOR_DENIAL) {
+		/* Only a counter: what a (possibly subverted) proxy says here
+		 * decides nothing. */
+		vm->denials++;
+		return 0;
+	}
 	if (n != sizeof(msg) || msg.type != CONNECTOR_CONNECT) {
 		/* The proxy only ever sends CONNECT: anything else means it is
 		 * not the proxy we started any more. */
@@ -448,6 +454,10 @@ static void vm_destroy(struct prism_vm *vm) {
 		close(vm->lock_fd);
 	}
 	wl_list_remove(&vm->link);
+	if (vm->owned_config != NULL) {
+		config_vm_finish(vm->owned_config);
+		free(vm->owned_config);
+	}
 	free(vm);
 }
 
@@ -494,25 +504,161 @@ static struct prism_vm *vm_create(struct prism_server *server,
 	return vm;
 }
 
+/* $XDG_RUNTIME_DIR/prism, made (or checked) the first time a VM needs it. */
+static bool vms_socket_dir(struct prism_server *server) {
+	if (server->socket_dir[0] != '\0') {
+		return true;
+	}
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	if (runtime == NULL || runtime[0] != '/') {
+		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set");
+		return false;
+	}
+	char dir[sizeof(server->socket_dir)];
+	int n = snprintf(dir, sizeof(dir), "%s/prism", runtime);
+	if (n < 0 || (size_t)n >= sizeof(dir) || !ensure_socket_dir(dir)) {
+		return false;
+	}
+	memcpy(server->socket_dir, dir, sizeof(dir));
+	return true;
+}
+
+struct prism_vm *vm_find(struct prism_server *server, const char *name) {
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (strcmp(vm_name(vm), name) == 0) {
+			return vm;
+		}
+	}
+	return NULL;
+}
+
+static bool label_in_use(struct prism_server *server, const char *label,
+		const struct prism_vm *except) {
+	struct prism_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm != except && strcmp(vm_label(vm), label) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+struct prism_vm *vm_add(struct prism_server *server,
+		struct prism_vm_config *config, const char **reason) {
+	if (vm_find(server, config->name) != NULL) {
+		*reason = "a VM of that name exists";
+	} else if (label_in_use(server, config->label, NULL)) {
+		*reason = "another VM has that label; labels must tell VMs apart";
+	} else if (!vms_socket_dir(server)) {
+		*reason = "cannot make the VM socket directory";
+	} else {
+		struct prism_vm *vm = vm_create(server, config, server->socket_dir);
+		if (vm != NULL) {
+			vm->owned_config = config;
+			wlr_log(WLR_INFO, "vm=%s: added at run time", vm_name(vm));
+			return vm;
+		}
+		*reason = "cannot create its socket or start its proxy";
+	}
+	config_vm_finish(config);
+	free(config);
+	return NULL;
+}
+
+void vm_remove(struct prism_vm *vm) {
+	wlr_log(WLR_INFO, "vm=%s: removed", vm_name(vm));
+	vm_destroy(vm);
+}
+
+/* What the proxy was started with: if any of it changed, it must restart. */
+static bool proxy_settings_equal(const struct prism_vm_config *a,
+		const struct prism_vm_config *b) {
+	if (strcmp(a->allowlist, b->allowlist) != 0 ||
+			a->require_shm_seal != b->require_shm_seal ||
+			a->max_connections != b->max_connections ||
+			a->max_objects != b->max_objects ||
+			a->max_buffer_bytes != b->max_buffer_bytes ||
+			a->max_fds_in_flight != b->max_fds_in_flight ||
+			a->max_shm_pool_bytes != b->max_shm_pool_bytes ||
+			a->policy.ifaces_len != b->policy.ifaces_len) {
+		return false;
+	}
+	for (size_t i = 0; i < a->policy.ifaces_len; i++) {
+		const struct policy_iface *x = &a->policy.ifaces[i];
+		const struct policy_iface *y = &b->policy.ifaces[i];
+		if (strcmp(x->name, y->name) != 0 || x->version != y->version ||
+				x->denied_len != y->denied_len) {
+			return false;
+		}
+		for (size_t d = 0; d < x->denied_len; d++) {
+			if (strcmp(x->denied[d], y->denied[d]) != 0) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool same_socket(const struct prism_vm_config *a,
+		const struct prism_vm_config *b) {
+	if (a->socket_path == NULL || b->socket_path == NULL) {
+		return a->socket_path == b->socket_path;
+	}
+	return strcmp(a->socket_path, b->socket_path) == 0;
+}
+
+void vms_apply_config(struct prism_server *server) {
+	struct prism_vm *vm, *tmp;
+	wl_list_for_each_safe(vm, tmp, &server->vms, link) {
+		if (vm->owned_config != NULL) {
+			continue; // added at run time: not the file's to change
+		}
+		const struct prism_vm_config *next = config_find_vm(&server->config,
+			vm_name(vm));
+		if (next == NULL || !same_socket(vm->config, next)) {
+			wlr_log(WLR_INFO, "vm=%s: %s", vm_name(vm), next == NULL ?
+				"gone from the configuration; removing it" :
+				"its socket changed; making it anew");
+			vm_destroy(vm);
+			continue;
+		}
+		bool restart = !proxy_settings_equal(vm->config, next);
+		vm->config = next;
+		if (restart && vm->proxy_pid > 0) {
+			wlr_log(WLR_INFO, "vm=%s: its allowlist or limits changed; "
+				"restarting its proxy (its clients must reconnect)",
+				vm_name(vm));
+			vm_stop_proxy(vm);
+			vm_connector_close(vm);
+			if (!vm_spawn_proxy(vm)) {
+				wl_event_source_timer_update(vm->respawn_timer,
+					vm->respawn_delay_ms);
+			}
+		}
+	}
+	for (size_t i = 0; i < server->config.vms_len; i++) {
+		const struct prism_vm_config *c = &server->config.vms[i];
+		if (vm_find(server, c->name) == NULL &&
+				vms_socket_dir(server) &&
+				vm_create(server, c, server->socket_dir) != NULL) {
+			wlr_log(WLR_INFO, "vm=%s: added by the configuration", c->name);
+		}
+	}
+}
+
 bool vms_init(struct prism_server *server) {
 	wl_list_init(&server->vms);
 	wl_display_set_global_filter(server->display, global_filter, server);
 	if (server->config.vms_len == 0) {
 		return true;
 	}
-
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
-	if (runtime == NULL || runtime[0] != '/') {
-		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set");
-		return false;
-	}
-	char dir[108];
-	int n = snprintf(dir, sizeof(dir), "%s/prism", runtime);
-	if (n < 0 || (size_t)n >= sizeof(dir) || !ensure_socket_dir(dir)) {
+	if (!vms_socket_dir(server)) {
 		return false;
 	}
 	for (size_t i = 0; i < server->config.vms_len; i++) {
-		if (vm_create(server, &server->config.vms[i], dir) == NULL) {
+		if (vm_create(server, &server->config.vms[i],
+				server->socket_dir) == NULL) {
 			return false;
 		}
 	}

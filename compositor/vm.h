@@ -37,6 +37,9 @@ struct prism_vm {
 	int respawn_delay_ms;
 	struct timespec proxy_started;
 
+	struct prism_vm_config *owned_config; // for VMs added at run time
+	uint32_t denials; // clients cut off by its proxy for a violation
+
 	struct prism_domain_seat *domain; // the VM's own wl_seat
 	struct wl_list clients; // prism_vm_client::link
 	uint32_t next_client_id;
@@ -54,6 +57,25 @@ struct prism_vm_client {
 /* Create every configured VM's socket; install the per-VM global filter. */
 bool vms_init(struct prism_server *server);
 void vms_finish(struct prism_server *server);
+
+/*
+ * A VM added at run time (prismctl vm add): socket, seat and proxy, as for
+ * one in the file; it takes ownership of config. Returns NULL and a reason
+ * when it cannot be made (name or label in use, socket, proxy).
+ */
+struct prism_vm *vm_add(struct prism_server *server,
+	struct prism_vm_config *config, const char **reason);
+/* Close its windows, clients, proxy and socket. */
+void vm_remove(struct prism_vm *vm);
+struct prism_vm *vm_find(struct prism_server *server, const char *name);
+
+/*
+ * The configuration was read again: VMs gone from it are removed, new ones
+ * created, the others follow their new sections (a changed socket makes a
+ * new VM; a changed allowlist or limit restarts its proxy). VMs added at run
+ * time are left alone.
+ */
+void vms_apply_config(struct prism_server *server);
 
 /* A child exited: if it was a VM's proxy, log it and respawn with back-off.
  * Returns false when pid is no proxy of ours. */

@@ -15,6 +15,7 @@ enum connector_type {
 	CONNECTOR_CONNECT = 1, // proxy -> prism: a guest connected
 	CONNECTOR_UPSTREAM = 2, // prism -> proxy: here is its upstream (fd)
 	CONNECTOR_REFUSED = 3, // prism -> proxy: no upstream for it
+	CONNECTOR_DENIAL = 4, // proxy -> prism: a client was cut off (a count)
 };
 
 struct connector_msg {

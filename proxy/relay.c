@@ -240,13 +240,8 @@ static void conn_update_mask(struct relay_conn *conn) {
 	}
 }
 
-/*
- * The guest broke the rules: it gets wl_display.error naming the object and
- * the reason, its upstream is closed at once, and it is disconnected.
- */
-static void conn_fail_guest(struct relay_conn *conn,
-		const struct wire_error *err) {
-	conn_log(conn, "%s", err->message);
+/* Send the guest wl_display.error, close its upstream at once, hang up. */
+static void conn_cut(struct relay_conn *conn, const struct wire_error *err) {
 	if (conn->upstream_fd >= 0) {
 		epoll_ctl(conn->relay->epoll_fd, EPOLL_CTL_DEL, conn->upstream_fd,
 			NULL);
@@ -263,6 +258,26 @@ static void conn_fail_guest(struct relay_conn *conn,
 	conn_destroy(conn);
 }
 
+/*
+ * The guest broke the rules: it gets wl_display.error naming the object and
+ * the reason, its upstream is closed at once, and it is disconnected.
+ */
+static void conn_fail_guest(struct relay_conn *conn,
+		const struct wire_error *err) {
+	conn_log(conn, "%s", err->message);
+	if (conn->relay->opts.connector_fd >= 0) {
+		/* prism counts denials per VM, for prismctl vms. */
+		struct connector_msg msg = {
+			.type = CONNECTOR_DENIAL,
+			.serial = conn->serial,
+			.client_id = conn->client_id,
+		};
+		send(conn->relay->opts.connector_fd, &msg, sizeof(msg),
+			MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	conn_cut(conn, err);
+}
+
 /* The compositor sent something invalid: a compositor bug, or worse. */
 static void conn_fail_upstream(struct relay_conn *conn,
 		const struct wire_error *err) {
@@ -272,7 +287,7 @@ static void conn_fail_upstream(struct relay_conn *conn,
 	guest_err.code = WIRE_ERROR_IMPLEMENTATION;
 	snprintf(guest_err.message, sizeof(guest_err.message),
 		"prism-proxy: the compositor sent an invalid event");
-	conn_fail_guest(conn, &guest_err);
+	conn_cut(conn, &guest_err);
 }
 
 enum recv_result {

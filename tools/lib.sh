@@ -4,12 +4,13 @@
 # What building Prism needs.
 BUILD_PACKAGES="gcc meson ninja-build pkg-config libwlroots-dev libwayland-dev
 	wayland-protocols libxkbcommon-dev libpixman-1-dev libdrm-dev libepoxy-dev
-	libinih-dev libfcft-dev libpng-dev plasma-wayland-protocols libseccomp-dev
+	libinih-dev libfcft-dev libpng-dev plasma-wayland-protocols libseccomp-dev libinput-dev scdoc
 	python3"
 # What running it needs: a font for the title bars, keymaps, demo clients.
 RUN_PACKAGES="fonts-dejavu-core xkb-data weston foot"
 # What the tests drive: real clients from Debian and Python for the harness.
-TEST_PACKAGES="$RUN_PACKAGES python3 wayland-utils wl-clipboard"
+TEST_PACKAGES="$RUN_PACKAGES python3 wayland-utils wl-clipboard gtk-3-examples
+	gtk-4-examples"
 # The fuzzers: clang, with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 

@@ -436,10 +436,19 @@ def wl_message(obj, opcode, payload=b""):
     return struct.pack("=II", obj, (size << 16) | opcode) + payload
 
 
+def exclusive(test):
+    """Mark a test that measures time: meson runs it alone."""
+    test.exclusive = True
+    return test
+
+
 def main(tests):
     """Run the test named on the command line (or all of them)."""
     if sys.argv[1:] == ["--list"]:
-        print("\n".join(t.__name__ for t in tests))
+        # "name:exclusive" for tests that measure time and must not share
+        # the machine with other tests.
+        print("\n".join(t.__name__ + (":exclusive" if getattr(
+            t, "exclusive", False) else "") for t in tests))
         return 0
     names = sys.argv[1:] or [t.__name__ for t in tests]
     by_name = {t.__name__: t for t in tests}

@@ -195,6 +195,104 @@ static void test_bad_configs(void) {
 	CHECK(strstr(err, "/nonexistent/prism.ini: ") == err);
 }
 
+static const struct prism_binding *find_binding(const struct prism_config *c,
+		const char *combo) {
+	uint32_t mods, sym;
+	if (!parse_key_combo(combo, &mods, &sym)) {
+		return NULL;
+	}
+	for (size_t i = 0; i < c->bindings_len; i++) {
+		if (c->bindings[i].modifiers == mods && c->bindings[i].keysym == sym) {
+			return &c->bindings[i];
+		}
+	}
+	return NULL;
+}
+
+static void test_bindings_and_outputs(void) {
+	char *path = config_file(
+		"terminal = foot --server\n"
+		"natural-scroll = yes\n"
+		"pointer-accel = -0.5\n"
+		"[bindings]\n"
+		"Super+Return = exec alacritty -e sh\n"
+		"Super+q = none\n"
+		"Logo+Shift+X = exit\n"
+		"[output:DP-1]\n"
+		"mode = 2560x1440@143.9\n"
+		"position = 1920,-100\n"
+		"scale = 1.5\n"
+		"transform = flipped-90\n"
+		"[output:HDMI-A-1]\n"
+		"enabled = no\n");
+	struct prism_config c;
+	char err[1024];
+	if (!config_load(&c, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		test_failures++;
+		return;
+	}
+	CHECK_STR(c.terminal, "foot --server");
+	CHECK(c.natural_scroll && c.pointer_accel == -0.5);
+	const struct prism_binding *b = find_binding(&c, "Super+Return");
+	CHECK(b != NULL && b->action == PRISM_ACTION_EXEC &&
+		strcmp(b->command, "alacritty -e sh") == 0);
+	b = find_binding(&c, "Super+q");
+	CHECK(b != NULL && b->action == PRISM_ACTION_NONE);
+	b = find_binding(&c, "Super+Shift+x");
+	CHECK(b != NULL && b->action == PRISM_ACTION_EXIT && b->line == 9);
+	/* Defaults not overridden stay. */
+	b = find_binding(&c, "Ctrl+Shift+c");
+	CHECK(b != NULL && b->action == PRISM_ACTION_COPY && b->line == 0);
+	const struct prism_output_config *o = config_find_output(&c, "DP-1");
+	CHECK(o != NULL && o->enabled && o->width == 2560 && o->height == 1440 &&
+		o->refresh_mhz == 143900 && o->has_position && o->x == 1920 &&
+		o->y == -100 && o->scale == 1.5 && o->transform == 5);
+	o = config_find_output(&c, "HDMI-A-1");
+	CHECK(o != NULL && !o->enabled);
+	CHECK(config_find_output(&c, "eDP-1") == NULL);
+	config_finish(&c);
+	unlink(path);
+	free(path);
+
+	expect_error("[bindings]\nSuper+q = close\nLogo+Q = maximize\n", 5,
+		"bound twice");
+	expect_error("[bindings]\nHyper+q = close\n", 4, "not a key combination");
+	expect_error("[bindings]\nSuper+q = explode\n", 4, "unknown action");
+	expect_error("[bindings]\nSuper+q = exec\n", 4, "exec needs a command");
+	expect_error("[bindings]\nSuper+q = close now\n", 4, "takes no argument");
+	expect_error("[output:X]\nmode = big\n", 4, "mode");
+	expect_error("[output:X]\nscale = 0\n", 4, "scale");
+	expect_error("[output:X]\ntransform = 45\n", 4, "transform");
+	expect_error("[output:X]\nposition = 1\n", 4, "position");
+	expect_error("[output:X]\n[output:X]\n", 4, "appears twice");
+	expect_error("pointer-accel = 2\n", 3, "pointer-accel");
+}
+
+static void test_runtime_vm(void) {
+	struct prism_config c;
+	CHECK(config_init_default(&c));
+	free(c.allowlist_dir);
+	c.allowlist_dir = strdup(allowlist_dir);
+	struct prism_vm_config vm;
+	char err[512];
+	CHECK(config_vm_init(&vm, &c, "extra", "Extra", "#123456", NULL, err,
+		sizeof(err)));
+	CHECK(vm.colour == 0x123456 && strcmp(vm.allowlist, "default") == 0);
+	CHECK(policy_max_version(&vm.policy, "wl_compositor") == 4);
+	CHECK(vm.max_windows == 500 && vm.max_connections == 64);
+	config_vm_finish(&vm);
+	CHECK(!config_vm_init(&vm, &c, "../x", "X", "#123456", NULL, err,
+		sizeof(err)));
+	CHECK(!config_vm_init(&vm, &c, "x", "", "#123456", NULL, err, sizeof(err)));
+	CHECK(!config_vm_init(&vm, &c, "x", "X", "blue", NULL, err, sizeof(err)));
+	CHECK(!config_vm_init(&vm, &c, "x", "X", "#123456", "nosuch", err,
+		sizeof(err)));
+	CHECK(strstr(err, "allowlist profile 'nosuch'") != NULL);
+	config_vm_finish(&vm);
+	config_finish(&c);
+}
+
 static void test_colour_parsing(void) {
 	uint32_t v = 0;
 	CHECK(parse_colour("#000000", &v) && v == 0);
@@ -231,5 +329,7 @@ int main(void) {
 	test_bad_configs();
 	test_colour_parsing();
 	test_vm_names();
+	test_bindings_and_outputs();
+	test_runtime_vm();
 	return TEST_RESULT();
 }
