@@ -227,6 +227,61 @@ def test_gtk4_demo_is_framed():
     gtk_app(["gtk4-demo"], "personal")
 
 
+def test_vmm_helper_hands_the_vm_socket_to_the_vmm():
+    helper = os.path.join(os.path.dirname(__file__), "..", "..", "data",
+                          "prism-vmm")
+    with Prism() as p:
+        record = os.path.join(p.tmp, "vmm-args")
+        fake = os.path.join(p.tmp, "fake-vmm")
+        with open(fake, "w") as f:
+            f.write(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {record}\n")
+        os.chmod(fake, 0o755)
+        env = p.env("wayland-0")
+        env["PRISMCTL"] = os.environ["PRISMCTL"]
+        res = subprocess.run([helper, "work", "--", fake, "run",
+                              "--wayland-sock", "{socket}", "--mem", "2048",
+                              "arg with spaces"], env=env, capture_output=True,
+                             text=True, timeout=30)
+        check(res.returncode == 0, f"prism-vmm failed: {res.stderr}")
+        with open(record) as f:
+            args = f.read().splitlines()
+        check(args == ["run", "--wayland-sock", p.vm_socket("work"), "--mem",
+                       "2048", "arg with spaces"], f"the VMM got {args}")
+        env["PRISM_VMM_WAIT"] = "1"
+        res = subprocess.run([helper, "nosuch", "--", fake], env=env,
+                             capture_output=True, text=True, timeout=60)
+        check(res.returncode != 0 and "no VM 'nosuch'" in res.stderr,
+              f"{res.returncode} {res.stderr!r}")
+
+
+def test_meson_install_puts_everything_in_place():
+    import tempfile
+    build = os.environ.get("PRISM_BUILD_ROOT")
+    if not build:
+        from prismtest import Skip
+        raise Skip("PRISM_BUILD_ROOT is not set (run through meson test)")
+    dest = tempfile.mkdtemp(prefix="prism-install-")
+    res = subprocess.run(["meson", "install", "-C", build, "--destdir", dest,
+                          "--no-rebuild", "--quiet"], capture_output=True,
+                         text=True, timeout=120)
+    check(res.returncode == 0, f"meson install failed: {res.stderr}")
+    found = set()
+    for root, _, files in os.walk(dest):
+        for name in files:
+            found.add(os.path.relpath(os.path.join(root, name), dest))
+    for wanted in ["bin/prism", "bin/prism-proxy", "bin/prismctl",
+                   "bin/prism-vmm", "share/man/man1/prism.1",
+                   "share/man/man1/prism-proxy.1", "share/man/man1/prismctl.1",
+                   "share/man/man5/prism.ini.5",
+                   "share/wayland-sessions/prism.desktop",
+                   "share/prism/allowlist/default.conf",
+                   "etc/prism/prism.ini", "etc/prism/allowlist/default.conf"]:
+        check(any(f.endswith(wanted) for f in found),
+              f"{wanted} is not installed: {sorted(found)}")
+    import shutil
+    shutil.rmtree(dest)
+
+
 if __name__ == "__main__":
     sys.exit(main([
         test_reload_applies_a_good_file_whole,
@@ -239,4 +294,6 @@ if __name__ == "__main__":
         test_exit_asks_for_confirmation,
         test_gtk3_widget_factory_is_framed,
         test_gtk4_demo_is_framed,
+        test_vmm_helper_hands_the_vm_socket_to_the_vmm,
+        test_meson_install_puts_everything_in_place,
     ]))
