@@ -98,7 +98,17 @@ void indicator_update(struct prism_indicator *indicator) {
 			strncmp(text, indicator->text, sizeof(indicator->text) - 1) == 0) {
 		return;
 	}
-	snprintf(indicator->text, sizeof(indicator->text), "%s", text);
+	/* A long label plus a long notice may not fit: cut at a character
+	 * boundary so the strip never shows half a UTF-8 sequence. */
+	size_t len = strlen(text);
+	if (len >= sizeof(indicator->text)) {
+		len = sizeof(indicator->text) - 1;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80) {
+			len--;
+		}
+	}
+	memcpy(indicator->text, text, len);
+	indicator->text[len] = '\0';
 	indicator->rgb = rgb;
 	if (indicator->texture != NULL) {
 		wlr_texture_destroy(indicator->texture);

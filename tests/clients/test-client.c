@@ -64,7 +64,31 @@ struct client {
 	struct wl_surface *popup_surface;
 	struct xdg_surface *popup_xdg;
 	struct xdg_popup *xdg_popup;
+
+	/* Buffers not yet released and tokens not yet done: destroyed on the
+	 * way out, so a run under LeakSanitizer reports only real leaks even
+	 * when the compositor goes away first. */
+	struct wl_proxy *in_flight[64];
 };
+
+static void track(struct client *c, void *proxy) {
+	for (size_t i = 0; i < sizeof(c->in_flight) / sizeof(c->in_flight[0]); i++) {
+		if (c->in_flight[i] == NULL) {
+			c->in_flight[i] = proxy;
+			return;
+		}
+	}
+	fprintf(stderr, "test-client: too many objects in flight\n");
+	exit(1);
+}
+
+static void untrack(struct client *c, void *proxy) {
+	for (size_t i = 0; i < sizeof(c->in_flight) / sizeof(c->in_flight[0]); i++) {
+		if (c->in_flight[i] == proxy) {
+			c->in_flight[i] = NULL;
+		}
+	}
+}
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -74,6 +98,11 @@ static void say(const char *fmt, ...) {
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+static void buffer_release(void *data, struct wl_buffer *buffer) {
+	untrack(data, buffer);
+	wl_buffer_destroy(buffer);
 }
 
 static struct wl_buffer *make_buffer(struct client *c, int width, int height,
@@ -95,25 +124,21 @@ static struct wl_buffer *make_buffer(struct client *c, int width, int height,
 		pixels[i] = 0xff000000 | colour;
 	}
 	munmap(pixels, size);
+	static const struct wl_buffer_listener buffer_listener = {
+		.release = buffer_release,
+	};
 	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)size);
 	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width,
 		height, stride, WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
 	close(fd);
+	wl_buffer_add_listener(buffer, &buffer_listener, c);
+	track(c, buffer);
 	return buffer;
 }
 
-static void buffer_release(void *data, struct wl_buffer *buffer) {
-	wl_buffer_destroy(buffer);
-}
-
-static const struct wl_buffer_listener buffer_listener = {
-	.release = buffer_release,
-};
-
 static void draw(struct client *c) {
 	struct wl_buffer *buffer = make_buffer(c, c->width, c->height, c->colour);
-	wl_buffer_add_listener(buffer, &buffer_listener, NULL);
 	wl_surface_attach(c->surface, buffer, 0, 0);
 	wl_surface_damage_buffer(c->surface, 0, 0, INT32_MAX, INT32_MAX);
 	wl_surface_commit(c->surface);
@@ -220,6 +245,7 @@ static const struct wl_keyboard_listener keyboard_listener = {
 static void token_done(void *data, struct xdg_activation_token_v1 *token,
 		const char *name) {
 	say("token %s", name);
+	untrack(data, token);
 	xdg_activation_token_v1_destroy(token);
 }
 
@@ -233,6 +259,7 @@ static void request_token(struct client *c, bool without_input) {
 	struct xdg_activation_token_v1 *token =
 		xdg_activation_v1_get_activation_token(c->activation);
 	xdg_activation_token_v1_add_listener(token, &token_listener, c);
+	track(c, token);
 	if (!without_input) {
 		xdg_activation_token_v1_set_serial(token, c->last_serial, c->seat);
 	}
@@ -260,7 +287,6 @@ static void popup_surface_configure(void *data, struct xdg_surface *xs,
 	xdg_surface_ack_configure(xs, serial);
 	struct wl_buffer *buffer = make_buffer(c, c->popup.width, c->popup.height,
 		0xffff00);
-	wl_buffer_add_listener(buffer, &buffer_listener, NULL);
 	wl_surface_attach(c->popup_surface, buffer, 0, 0);
 	wl_surface_damage_buffer(c->popup_surface, 0, 0, INT32_MAX, INT32_MAX);
 	wl_surface_commit(c->popup_surface);
@@ -364,6 +390,31 @@ static void usage(void) {
 	exit(2);
 }
 
+/*
+ * Free every proxy and disconnect. The compositor may already be gone, so
+ * only the client-side objects are freed: no request is sent.
+ */
+static int finish(struct client *c, int status) {
+	for (size_t i = 0; i < sizeof(c->in_flight) / sizeof(c->in_flight[0]); i++) {
+		if (c->in_flight[i] != NULL) {
+			wl_proxy_destroy(c->in_flight[i]);
+		}
+	}
+	void *proxies[] = {
+		c->xdg_popup, c->popup_xdg, c->popup_surface, c->subsurface,
+		c->sub_surface, c->toplevel, c->xdg_surface, c->surface,
+		c->keyboard, c->activation, c->seat, c->wm_base, c->shm,
+		c->subcompositor, c->compositor, c->registry,
+	};
+	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
+		if (proxies[i] != NULL) {
+			wl_proxy_destroy(proxies[i]);
+		}
+	}
+	wl_display_disconnect(c->display);
+	return status;
+}
+
 int main(int argc, char *argv[]) {
 	struct client c = { .width = 200, .height = 150, .colour = 0x3366cc };
 	const char *title = "prism test client";
@@ -448,18 +499,16 @@ int main(int argc, char *argv[]) {
 	c.registry = wl_display_get_registry(c.display);
 	wl_registry_add_listener(c.registry, &registry_listener, &c);
 	if (wl_display_roundtrip(c.display) < 0) {
-		return 1;
+		return finish(&c, 1);
 	}
 	if (c.list_globals) {
 		fflush(stdout);
-		wl_registry_destroy(c.registry);
-		wl_display_disconnect(c.display);
-		return 0;
+		return finish(&c, 0);
 	}
 	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL) {
 		fprintf(stderr, "test-client: missing wl_compositor, wl_shm or "
 			"xdg_wm_base\n");
-		return 1;
+		return finish(&c, 1);
 	}
 
 	if (c.seat != NULL) {
@@ -468,14 +517,14 @@ int main(int argc, char *argv[]) {
 	}
 	if ((c.make_token || c.activate_token) && c.activation == NULL) {
 		fprintf(stderr, "test-client: no xdg_activation_v1\n");
-		return 1;
+		return finish(&c, 1);
 	}
 
 	c.surface = wl_compositor_create_surface(c.compositor);
 	if (c.sub.enabled) {
 		if (c.subcompositor == NULL) {
 			fprintf(stderr, "test-client: no wl_subcompositor\n");
-			return 1;
+			return finish(&c, 1);
 		}
 		c.sub_surface = wl_compositor_create_surface(c.compositor);
 		c.subsurface = wl_subcompositor_get_subsurface(c.subcompositor,
@@ -484,8 +533,7 @@ int main(int argc, char *argv[]) {
 		wl_subsurface_set_desync(c.subsurface);
 		struct wl_buffer *buffer = make_buffer(&c, c.sub.width,
 			c.sub.height, c.sub.colour);
-		wl_buffer_add_listener(buffer, &buffer_listener, NULL);
-		wl_surface_attach(c.sub_surface, buffer, 0, 0);
+			wl_surface_attach(c.sub_surface, buffer, 0, 0);
 		wl_surface_damage_buffer(c.sub_surface, 0, 0, INT32_MAX, INT32_MAX);
 		wl_surface_commit(c.sub_surface);
 	}
@@ -502,13 +550,13 @@ int main(int argc, char *argv[]) {
 
 	while (!c.configured) {
 		if (wl_display_dispatch(c.display) < 0) {
-			return 1;
+			return finish(&c, 1);
 		}
 	}
 	/* The buffer went out with the ack; one more round trip and the
 	 * compositor has mapped the window. */
 	if (wl_display_roundtrip(c.display) < 0) {
-		return 1;
+		return finish(&c, 1);
 	}
 	c.mapped = true;
 	say("mapped");
@@ -578,6 +626,5 @@ int main(int argc, char *argv[]) {
 			wl_display_flush(c.display);
 		}
 	}
-	wl_display_disconnect(c.display);
-	return c.closed ? 0 : 1;
+	return finish(&c, c.closed ? 0 : 1);
 }
