@@ -1,5 +1,7 @@
 #define _GNU_SOURCE // memfd_create
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -219,6 +221,39 @@ static void control_handle_pointer_button(struct wl_client *client,
 	reply(client, resource, id, ok, reason);
 }
 
+static void send_stat(struct wl_resource *stats, const char *key,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_stat(struct wl_resource *stats, const char *key,
+		const char *fmt, ...) {
+	char value[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	prism_stats_v1_send_stat(stats, key, value);
+}
+
+static void control_handle_stats(struct wl_client *client,
+		struct wl_resource *resource, uint32_t id) {
+	struct prism_server *server = wl_resource_get_user_data(resource);
+	struct wl_resource *stats = create_one_shot(client, resource,
+		&prism_stats_v1_interface, id);
+	if (stats == NULL) {
+		return;
+	}
+	send_stat(stats, "frame-path", "%s", render_frame_path(server));
+	send_stat(stats, "frames", "%" PRIu64, server->render_stats.frames);
+	uint64_t frames = server->render_stats.frames;
+	send_stat(stats, "render-us-mean", "%.1f", frames == 0 ? 0.0 :
+		(double)server->render_stats.render_ns / (double)frames / 1000.0);
+	send_stat(stats, "render-us-max", "%.1f",
+		(double)server->render_stats.max_render_ns / 1000.0);
+	send_stat(stats, "last-damage-pixels", "%" PRIu64,
+		server->render_stats.last_damage_pixels);
+	prism_stats_v1_send_done(stats);
+	wl_resource_destroy(stats);
+}
+
 static const struct prism_control_v1_interface control_impl = {
 	.destroy = control_handle_destroy,
 	.list_windows = control_handle_list_windows,
@@ -230,6 +265,7 @@ static const struct prism_control_v1_interface control_impl = {
 	.vm_remove = control_handle_vm_remove,
 	.pointer_motion = control_handle_pointer_motion,
 	.pointer_button = control_handle_pointer_button,
+	.stats = control_handle_stats,
 };
 
 static void control_bind(struct wl_client *client, void *data,

@@ -383,32 +383,20 @@ void decor_render_view(struct prism_decor *decor, struct render_target *t,
 	uint32_t rgb = decor_view_rgb(view, view_is_focused(view));
 	struct wlr_box content = view_content_box(view);
 	const float black[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
+	/* The backdrop is opaque: nothing of what lies below shows through a
+	 * translucent VM window, so what is seen inside a frame is only what
+	 * that VM drew. */
 	if (view->fullscreen) {
 		/* No frame: the indicator says which VM this is. */
-		render_rect(t, &content, black, NULL);
+		render_frame_shape(t, &content, &content, black, black, NULL);
 		return;
 	}
 
 	struct wlr_box frame = decor_frame_box(decor, &content);
-	int b = decor->border_width;
 	float colour[4];
 	decor_colour_to_float(rgb, 1.0f, colour);
-
-	/* Four bands around the content, the top one holding the title. */
-	struct wlr_box bands[4] = {
-		{ frame.x, frame.y, frame.width, content.y - frame.y },
-		{ frame.x, content.y + content.height, frame.width, b },
-		{ frame.x, content.y, b, content.height },
-		{ content.x + content.width, content.y, b, content.height },
-	};
-	for (size_t i = 0; i < 4; i++) {
-		render_rect(t, &bands[i], colour, NULL);
-	}
-
-	/* An opaque backdrop: nothing of what lies below shows through a
-	 * translucent VM window, so what is seen inside a frame is only
-	 * what that VM drew. */
-	render_rect(t, &content, black, NULL);
+	/* Border and title bar in one shape, the content its hole. */
+	render_frame_shape(t, &frame, &content, colour, black, NULL);
 
 	if (view->title_texture != NULL) {
 		struct wlr_box title = decor_title_box(decor, &content);
@@ -435,15 +423,9 @@ void decor_render_popup(struct prism_decor *decor, struct render_target *t,
 	float colour[4];
 	decor_colour_to_float(decor_view_rgb(view, true), 1.0f, colour);
 	int b = decor->popup_border;
-	struct wlr_box bands[4] = {
-		{ box->x - b, box->y - b, box->width + 2 * b, b },
-		{ box->x - b, box->y + box->height, box->width + 2 * b, b },
-		{ box->x - b, box->y, b, box->height },
-		{ box->x + box->width, box->y, b, box->height },
+	struct wlr_box outline = {
+		box->x - b, box->y - b, box->width + 2 * b, box->height + 2 * b,
 	};
-	for (size_t i = 0; i < 4; i++) {
-		render_rect(t, &bands[i], colour, NULL);
-	}
 	const float black[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
-	render_rect(t, box, black, NULL);
+	render_frame_shape(t, &outline, box, colour, black, NULL);
 }

@@ -124,7 +124,7 @@ void indicator_render(struct prism_indicator *indicator,
 	struct wlr_box strip = indicator_box(indicator, output_box);
 	float colour[4];
 	decor_colour_to_float(indicator->rgb, 1.0f, colour);
-	render_rect(target, &strip, colour, NULL);
+	render_frame_shape(target, &strip, NULL, colour, colour, NULL);
 	if (indicator->texture != NULL) {
 		struct wlr_box text = {
 			.x = strip.x + INDICATOR_PADDING,

@@ -141,9 +141,13 @@ static void output_render(struct prism_output *output, pixman_region32_t *damage
 		.damage = damage,
 	};
 	wlr_output_transformed_resolution(wo, &target.width, &target.height);
+	target.buffer_width = wo->width;
+	target.buffer_height = wo->height;
 	memcpy(target.transform_matrix, wo->transform_matrix,
 		sizeof(target.transform_matrix));
 
+	struct timespec start, end;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	wlr_renderer_begin(server->renderer, (uint32_t)wo->width,
 		(uint32_t)wo->height);
 	if (pixman_region32_not_empty(damage)) {
@@ -151,6 +155,22 @@ static void output_render(struct prism_output *output, pixman_region32_t *damage
 	}
 	wlr_output_render_software_cursors(wo, damage);
 	wlr_renderer_end(server->renderer);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	uint64_t ns = (uint64_t)(end.tv_sec - start.tv_sec) * 1000000000u +
+		(uint64_t)(end.tv_nsec - start.tv_nsec);
+	server->render_stats.frames++;
+	server->render_stats.render_ns += ns;
+	if (ns > server->render_stats.max_render_ns) {
+		server->render_stats.max_render_ns = ns;
+	}
+	uint64_t pixels = 0;
+	int nrects;
+	pixman_box32_t *rects = pixman_region32_rectangles(damage, &nrects);
+	for (int i = 0; i < nrects; i++) {
+		pixels += (uint64_t)(rects[i].x2 - rects[i].x1) *
+			(uint64_t)(rects[i].y2 - rects[i].y1);
+	}
+	server->render_stats.last_damage_pixels = pixels;
 
 	pixman_region32_t frame_damage;
 	pixman_region32_init(&frame_damage);

@@ -22,6 +22,7 @@ static const char usage[] =
 	"                          add a VM; prints its socket for the VMM\n"
 	"  vm remove NAME          close a VM's windows, proxy and socket\n"
 	"  key COMBO               press a key combination, e.g. Ctrl+Shift+C\n"
+	"  stats [--json]          the compositor's counters\n"
 	"  pointer move X Y        move the pointer to a layout point\n"
 	"  pointer press|release|click [left|right|middle]\n"
 	"                          use a pointer button (default left)\n"
@@ -111,6 +112,34 @@ static void window_list_done(void *data, struct prism_window_list_v1 *list) {
 static const struct prism_window_list_v1_listener window_list_listener = {
 	.window = window_list_window,
 	.done = window_list_done,
+};
+
+static void stats_stat(void *data, struct prism_stats_v1 *stats,
+		const char *key, const char *value) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s\n  ", ctl->count ? "," : "");
+		json_string(key);
+		fputs(": ", stdout);
+		json_string(value);
+	} else {
+		printf("%s %s\n", key, value);
+	}
+	ctl->count++;
+}
+
+static void stats_done(void *data, struct prism_stats_v1 *stats) {
+	struct ctl *ctl = data;
+	if (ctl->json) {
+		printf("%s}\n", ctl->count ? "\n" : "");
+	}
+	prism_stats_v1_destroy(stats);
+	ctl->done = true;
+}
+
+static const struct prism_stats_v1_listener stats_listener = {
+	.stat = stats_stat,
+	.done = stats_done,
 };
 
 static void vm_list_vm(void *data, struct prism_vm_list_v1 *list,
@@ -375,7 +404,8 @@ int main(int argc, char *argv[]) {
 	}
 	const char *cmd = argv[1];
 	struct ctl ctl = {0};
-	bool list = strcmp(cmd, "windows") == 0 || strcmp(cmd, "vms") == 0;
+	bool list = strcmp(cmd, "windows") == 0 || strcmp(cmd, "vms") == 0 ||
+		strcmp(cmd, "stats") == 0;
 	if (list) {
 		if (argc == 3 && strcmp(argv[2], "--json") == 0) {
 			ctl.json = true;
@@ -442,6 +472,12 @@ int main(int argc, char *argv[]) {
 		}
 		struct prism_vm_list_v1 *l = prism_control_v1_list_vms(ctl.control);
 		prism_vm_list_v1_add_listener(l, &vm_list_listener, &ctl);
+	} else if (strcmp(cmd, "stats") == 0) {
+		if (ctl.json) {
+			fputs("{", stdout);
+		}
+		struct prism_stats_v1 *s = prism_control_v1_stats(ctl.control);
+		prism_stats_v1_add_listener(s, &stats_listener, &ctl);
 	} else if (strcmp(cmd, "screenshot") == 0) {
 		struct prism_screenshot_v1 *s =
 			prism_control_v1_screenshot(ctl.control, ctl.output);

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
+#include <wlr/render/egl.h>
+#include <wlr/render/gles2.h>
+#include <wlr/render/pixman.h>
 #include <wlr/types/wlr_matrix.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/util/log.h>
@@ -12,6 +15,7 @@
 #include "output.h"
 #include "render.h"
 #include "server.h"
+#include "shaders.h"
 #include "view.h"
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -77,6 +81,109 @@ void render_rect(struct render_target *t, const struct wlr_box *box,
 	for (int i = 0; i < n; i++) {
 		scissor(t, &rects[i]);
 		wlr_render_rect(t->renderer, &tbox, colour, t->transform_matrix);
+	}
+	pixman_region32_fini(&region);
+}
+
+/* Called inside a render pass, where the GLES2 context is current. */
+static bool frame_gl_ready(struct prism_server *server) {
+	if (server->frame_gl_state == FRAME_GL_UNTRIED) {
+		char err[1024];
+		if (frame_gl_init(&server->frame_gl, prism_shader_frame_vert,
+				prism_shader_frame_frag, err, sizeof(err))) {
+			server->frame_gl_state = FRAME_GL_READY;
+			wlr_log(WLR_INFO, "frames: drawn by Prism's GLES2 frame program");
+		} else {
+			server->frame_gl_state = FRAME_GL_FAILED;
+			wlr_log(WLR_ERROR, "frames: the frame program does not build, "
+				"drawing frames with wlroots' rectangles instead: %s", err);
+		}
+	}
+	return server->frame_gl_state == FRAME_GL_READY;
+}
+
+const char *render_frame_path(struct prism_server *server) {
+	if (wlr_renderer_is_pixman(server->renderer)) {
+		return "pixman";
+	}
+	if (wlr_renderer_is_gles2(server->renderer)) {
+		switch (server->frame_gl_state) {
+		case FRAME_GL_READY:
+			return "gles2 frame program";
+		case FRAME_GL_FAILED:
+			return "gles2, wlroots rectangles (the frame program failed)";
+		default:
+			return "gles2 (no frame drawn yet)";
+		}
+	}
+	return "wlroots rectangles";
+}
+
+void render_finish(struct prism_server *server) {
+	if (server->frame_gl_state != FRAME_GL_READY) {
+		return;
+	}
+	struct wlr_egl *egl = wlr_gles2_renderer_get_egl(server->renderer);
+	if (wlr_egl_make_current(egl)) {
+		frame_gl_finish(&server->frame_gl);
+		wlr_egl_unset_current(egl);
+	}
+	server->frame_gl_state = FRAME_GL_UNTRIED;
+}
+
+void render_frame_shape(struct render_target *t, const struct wlr_box *box,
+		const struct wlr_box *hole, const float colour[static 4],
+		const float backdrop[static 4], const struct wlr_box *clip) {
+	struct frame_shape shape = { .box = render_target_box(t, box) };
+	if (hole != NULL) {
+		shape.hole = render_target_box(t, hole);
+	}
+	memcpy(shape.colour, colour, sizeof(shape.colour));
+	memcpy(shape.backdrop, backdrop, sizeof(shape.backdrop));
+	pixman_region32_t region;
+	if (!draw_region(t, &shape.box, clip, &region)) {
+		return;
+	}
+	int n;
+	pixman_box32_t *rects = pixman_region32_rectangles(&region, &n);
+	if (wlr_renderer_is_pixman(t->renderer)) {
+		/* pixman honours the clip the last scissor left on the image:
+		 * lift it, the region below is the whole of the clip. */
+		wlr_renderer_scissor(t->renderer, NULL);
+		pixman_image_t *image =
+			wlr_pixman_renderer_get_current_image(t->renderer);
+		pixman_region32_t buffer_clip;
+		pixman_region32_init(&buffer_clip);
+		for (int i = 0; i < n; i++) {
+			struct wlr_box b = {
+				rects[i].x1, rects[i].y1,
+				rects[i].x2 - rects[i].x1, rects[i].y2 - rects[i].y1,
+			};
+			wlr_box_transform(&b, &b,
+				wlr_output_transform_invert(t->transform),
+				t->width, t->height);
+			pixman_region32_union_rect(&buffer_clip, &buffer_clip, b.x, b.y,
+				(unsigned)b.width, (unsigned)b.height);
+		}
+		frame_paint_pixman(image, &shape, t->transform, t->width, t->height,
+			&buffer_clip);
+		pixman_region32_fini(&buffer_clip);
+	} else if (wlr_renderer_is_gles2(t->renderer) &&
+			frame_gl_ready(t->server)) {
+		for (int i = 0; i < n; i++) {
+			scissor(t, &rects[i]);
+			frame_gl_draw(&t->server->frame_gl, &shape, t->transform_matrix,
+				t->buffer_width, t->buffer_height);
+		}
+	} else {
+		/* The same pixels, as long as the colours are opaque, which
+		 * Prism's are. */
+		pixman_region32_fini(&region);
+		render_rect(t, box, colour, clip);
+		if (hole != NULL) {
+			render_rect(t, hole, backdrop, clip);
+		}
+		return;
 	}
 	pixman_region32_fini(&region);
 }
@@ -278,6 +385,8 @@ void *render_screenshot(struct prism_server *server, const char *output_name,
 		.scale = scale,
 		.width = w,
 		.height = h,
+		.buffer_width = w,
+		.buffer_height = h,
 		.transform = WL_OUTPUT_TRANSFORM_NORMAL,
 		.damage = &damage,
 	};

@@ -22,6 +22,7 @@ struct render_target {
 	int ox, oy;
 	float scale;
 	int width, height; // target size after transform
+	int buffer_width, buffer_height; // the buffer drawn into
 	enum wl_output_transform transform;
 	float transform_matrix[9];
 	pixman_region32_t *damage; // target coordinates; only this is drawn
@@ -36,6 +37,17 @@ void render_scene(struct render_target *target);
  */
 void render_rect(struct render_target *target, const struct wlr_box *box,
 	const float colour[static 4], const struct wlr_box *clip);
+/*
+ * A frame shape (frame.h): box filled with colour except hole (may be NULL),
+ * which gets backdrop. Drawn by Prism's frame program on GLES2, by
+ * frame_paint_pixman on pixman, and by wlroots' rectangles if neither can.
+ */
+void render_frame_shape(struct render_target *target, const struct wlr_box *box,
+	const struct wlr_box *hole, const float colour[static 4],
+	const float backdrop[static 4], const struct wlr_box *clip);
+/* How frames are drawn now: "gles2 frame program", "pixman", ... */
+const char *render_frame_path(struct prism_server *server);
+void render_finish(struct prism_server *server);
 void render_texture(struct render_target *target, struct wlr_texture *texture,
 	const struct wlr_box *box, const struct wlr_box *clip);
 

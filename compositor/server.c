@@ -18,6 +18,7 @@
 #include <wlr/util/log.h>
 #include "control.h"
 #include "output.h"
+#include "render.h"
 #include "server.h"
 #include "view.h"
 #include "vm.h"
@@ -297,6 +298,7 @@ void server_finish(struct prism_server *server) {
 		wlr_allocator_destroy(server->allocator);
 	}
 	if (server->renderer != NULL) {
+		render_finish(server);
 		wlr_renderer_destroy(server->renderer);
 	}
 	if (server->output_layout != NULL) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "constraints.h"
 #include "decoration.h"
+#include "frame.h"
 #include "indicator.h"
 #include "seat.h"
 
@@ -38,6 +39,20 @@ struct prism_server {
 	 * draw frames with our own shaders.
 	 */
 	struct wlr_scene *scene;
+	/*
+	 * Prism's frame program on the GLES2 renderer. It is built at the first
+	 * frame drawn, the only time the renderer's context is sure to be
+	 * current; if it cannot be built, frames are drawn the CPU way.
+	 */
+	enum { FRAME_GL_UNTRIED, FRAME_GL_READY, FRAME_GL_FAILED } frame_gl_state;
+	struct frame_gl frame_gl;
+	/* Output frames composed, and the time spent composing them. */
+	struct {
+		uint64_t frames;
+		uint64_t render_ns;
+		uint64_t max_render_ns;
+		uint64_t last_damage_pixels; // of the last frame composed
+	} render_stats;
 	struct wlr_scene_tree *windows; // children: view::tree, bottom first
 
 	struct wlr_output_layout *output_layout;

@@ -8,9 +8,11 @@ BUILD_PACKAGES="gcc meson ninja-build pkg-config libwlroots-dev libwayland-dev
 	python3"
 # What running it needs: a font for the title bars, keymaps, demo clients.
 RUN_PACKAGES="fonts-dejavu-core xkb-data weston foot"
-# What the tests drive: real clients from Debian and Python for the harness.
+# What the tests drive: real clients from Debian and Python for the harness;
+# Mesa's EGL and software rasteriser, on which the frame program is checked
+# offscreen where there is no GPU.
 TEST_PACKAGES="$RUN_PACKAGES python3 wayland-utils wl-clipboard gtk-3-examples
-	gtk-4-examples"
+	gtk-4-examples libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri"
 # The fuzzers: clang, with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
