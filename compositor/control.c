@@ -250,6 +250,15 @@ static void control_handle_stats(struct wl_client *client,
 		(double)server->render_stats.max_render_ns / 1000.0);
 	send_stat(stats, "last-damage-pixels", "%" PRIu64,
 		server->render_stats.last_damage_pixels);
+	struct prism_dmabuf_stats d;
+	dmabuf_get_stats(server->dmabuf, &d);
+	send_stat(stats, "dmabuf-version", "%" PRIu32, d.version);
+	send_stat(stats, "dmabuf-formats", "%zu", d.pairs);
+	send_stat(stats, "dmabuf-import", "%s", d.version == 0 ? "none" :
+		d.gpu_import ? "egl" : "mapped");
+	send_stat(stats, "dmabuf-buffers", "%" PRIu64, d.buffers_alive);
+	send_stat(stats, "dmabuf-buffers-created", "%" PRIu64, d.buffers_created);
+	send_stat(stats, "dmabuf-refused", "%" PRIu64, d.refused);
 	prism_stats_v1_send_done(stats);
 	wl_resource_destroy(stats);
 }

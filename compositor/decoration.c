@@ -63,6 +63,17 @@ static void decor_new_xdg_decoration(struct wl_listener *listener, void *data) {
 }
 
 /*
+ * Pixel rows of a line of text. fcft's height is the font's line spacing,
+ * which for some fonts (DejaVu Sans Mono among them) is less than ascent
+ * plus descent: text that tall would lose its descenders and underscores,
+ * and a title "a_b" must not read "a b".
+ */
+static int text_rows(const struct fcft_font *font) {
+	int rows = font->ascent + font->descent;
+	return rows > font->height ? rows : font->height;
+}
+
+/*
  * The font is rasterised at the largest output scale, so that text is sharp
  * on HiDPI outputs; sizes in layout coordinates come from that font divided
  * by the scale, so the title bar is as tall on every output.
@@ -76,7 +87,7 @@ static void decor_load_font(struct prism_decor *decor) {
 	decor->font = fcft_from_name(1, names, attrs);
 	int text_height = 14;
 	if (decor->font != NULL) {
-		text_height = (decor->font->height + decor->text_scale - 1) /
+		text_height = (text_rows(decor->font) + decor->text_scale - 1) /
 			decor->text_scale;
 	} else {
 		wlr_log(WLR_ERROR, "cannot load font '%s': titles will show no "
@@ -253,7 +264,7 @@ static struct wlr_texture *compose(struct prism_decor *decor,
 		const struct fcft_glyph **glyphs, size_t n, int width, uint32_t rgb) {
 	struct fcft_font *font = decor->font;
 	pixman_image_t *image = pixman_image_create_bits(PIXMAN_a8r8g8b8,
-		width, font->height, NULL, width * 4);
+		width, text_rows(font), NULL, width * 4);
 	if (image == NULL) {
 		return NULL;
 	}
@@ -283,7 +294,8 @@ static struct wlr_texture *compose(struct prism_decor *decor,
 	}
 	struct wlr_texture *texture = wlr_texture_from_pixels(
 		decor->server->renderer, DRM_FORMAT_ARGB8888, (uint32_t)(width * 4),
-		(uint32_t)width, (uint32_t)font->height, pixman_image_get_data(image));
+		(uint32_t)width, (uint32_t)text_rows(font),
+		pixman_image_get_data(image));
 	pixman_image_unref(image);
 	return texture;
 }
@@ -323,13 +335,13 @@ struct wlr_texture *decor_rasterise(struct prism_decor *decor,
 		width += glyphs[i]->advance.x;
 	}
 	struct wlr_texture *texture = NULL;
-	if (width > 0 && decor->font->height > 0) {
+	if (width > 0 && text_rows(decor->font) > 0) {
 		texture = compose(decor, glyphs, n, width, rgb);
 		/* In layout coordinates: the texture has text_scale pixels for
 		 * each of them. */
 		int scale = decor->text_scale;
 		*width_out = (width + scale - 1) / scale;
-		*height_out = (decor->font->height + scale - 1) / scale;
+		*height_out = (text_rows(decor->font) + scale - 1) / scale;
 	}
 	free(glyphs);
 	free(cps);

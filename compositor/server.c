@@ -1,3 +1,4 @@
+#include <drm_fourcc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <wlr/backend/headless.h>
 #include <wlr/backend/multi.h>
 #include <wlr/types/wlr_data_control_v1.h>
+#include <wlr/types/wlr_drm.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_presentation_time.h>
@@ -68,6 +70,39 @@ static char *find_proxy(void) {
 	return strdup(PRISM_BINDIR "/prism-proxy");
 }
 
+/*
+ * What wlr_renderer_init_wl_display does, but with Prism's own linux-dmabuf:
+ * wl_shm with every format the renderer samples, and, on a GPU renderer,
+ * wlroots' wl_drm for host clients that still look for it (the global
+ * filter keeps it from VMs: it names the host's DRM device).
+ */
+static bool init_buffers(struct prism_server *server) {
+	if (wl_display_init_shm(server->display) != 0) {
+		wlr_log(WLR_ERROR, "cannot initialise wl_shm");
+		return false;
+	}
+	size_t n = 0;
+	const uint32_t *formats = wlr_renderer_get_shm_texture_formats(
+		server->renderer, &n);
+	for (size_t i = 0; i < n; i++) {
+		/* wl_shm spells the two formats every compositor has as 0 and
+		 * 1, which libwayland already advertises; the others are their
+		 * DRM codes. */
+		if (formats[i] != DRM_FORMAT_ARGB8888 &&
+				formats[i] != DRM_FORMAT_XRGB8888) {
+			wl_display_add_shm_format(server->display, formats[i]);
+		}
+	}
+	if (wlr_renderer_get_dmabuf_texture_formats(server->renderer) != NULL &&
+			wlr_renderer_get_drm_fd(server->renderer) >= 0 &&
+			wlr_drm_create(server->display, server->renderer) == NULL) {
+		wlr_log(WLR_ERROR, "cannot create wl_drm");
+		return false;
+	}
+	server->dmabuf = dmabuf_create(server);
+	return true;
+}
+
 bool server_init(struct prism_server *server, struct prism_config *config) {
 	server->config = *config;
 	memset(config, 0, sizeof(*config));
@@ -95,7 +130,7 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 		wlr_log(WLR_ERROR, "cannot create a renderer");
 		return false;
 	}
-	if (!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+	if (!init_buffers(server)) {
 		return false;
 	}
 	server->allocator = wlr_allocator_autocreate(server->backend,
@@ -279,6 +314,8 @@ void server_finish(struct prism_server *server) {
 	constraints_finish(&server->constraints);
 	vms_finish(server);
 	wl_display_destroy_clients(server->display);
+	dmabuf_destroy(server->dmabuf);
+	server->dmabuf = NULL;
 	listener_remove(&server->new_xdg_surface);
 	listener_remove(&server->new_input);
 	listener_remove(&server->new_surface);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "constraints.h"
 #include "decoration.h"
+#include "dmabuf.h"
 #include "frame.h"
 #include "indicator.h"
 #include "seat.h"
@@ -27,6 +28,7 @@ struct prism_server {
 	struct wlr_backend *virtual_backend;
 	struct wlr_renderer *renderer;
 	struct wlr_allocator *allocator;
+	struct prism_dmabuf *dmabuf; // NULL where the renderer takes none
 	struct wlr_compositor *compositor;
 	struct wlr_presentation *presentation;
 	struct wlr_xdg_shell *xdg_shell;

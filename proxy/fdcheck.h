@@ -14,4 +14,15 @@
 bool fdcheck_shm_pool(int fd, int64_t size, bool require_seal, char *reason,
 	size_t reason_size);
 
+/*
+ * A linux-dmabuf plane fd must be a real dmabuf (which cannot change size)
+ * or a memfd sealed against shrinking (which stands in for one where no
+ * dmabuf exporter exists). Anything else, a plain file that can be truncated
+ * under the compositor's mapping, a socket, a pipe, a device, is refused.
+ * On success *size is the fd's size in bytes and *is_dmabuf says which kind
+ * it is.
+ */
+bool fdcheck_dmabuf_plane(int fd, uint64_t *size, bool *is_dmabuf,
+	char *reason, size_t reason_size);
+
 #endif

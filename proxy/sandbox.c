@@ -70,6 +70,10 @@ static bool add_rules(scmp_filter_ctx ctx, enum sandbox_mode mode) {
 	ok = ok && ALLOW(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETFL));
 	ok = ok && ALLOW(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
 	ok = ok && ALLOW(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC));
+	/* dmabuf plane fds: is it a dmabuf (its file system), and its size
+	 * (only SEEK_END tells a dmabuf's). */
+	ok = ok && ALLOW(ctx, fstatfs, 0);
+	ok = ok && ALLOW(ctx, lseek, 1, SCMP_A2(SCMP_CMP_EQ, SEEK_END));
 	/* Memory, never executable. */
 	ok = ok && ALLOW(ctx, brk, 0);
 	ok = ok && ALLOW(ctx, mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

@@ -507,6 +507,13 @@ static enum wire_verdict process_special(struct wire_conn *conn,
 			return reject(err, object, WIRE_ERROR_INVALID_METHOD,
 				"dmabuf plane %u is set twice", plane);
 		}
+		uint64_t size;
+		bool is_dmabuf;
+		if (!fdcheck_dmabuf_plane(args->fd[0], &size, &is_dmabuf, reason,
+				sizeof(reason))) {
+			return reject(err, object, WIRE_ERROR_INVALID_METHOD,
+				"dmabuf plane %u fd: %s", plane, reason);
+		}
 		obj->planes_set |= 1u << plane;
 	}
 	return WIRE_FORWARD;

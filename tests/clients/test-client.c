@@ -5,11 +5,15 @@
  * the compositor has seen its first buffer, then stays until it is killed or
  * its window is closed. With --globals it only prints the registry. Other
  * options make it report keyboard events, ask for or use xdg-activation
- * tokens, open a popup or ask for fullscreen: each line it prints is one
- * thing that happened, for the tests to read.
+ * tokens, open a popup or ask for fullscreen, or send its pixels as a
+ * dmabuf: each line it prints is one thing that happened, for the tests to
+ * read.
  */
-#define _GNU_SOURCE // memfd_create
+#define _GNU_SOURCE // memfd_create, F_ADD_SEALS
+#include <drm_fourcc.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/udmabuf.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -18,9 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wayland-client.h>
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "xdg-activation-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -45,7 +52,17 @@ struct client {
 	struct wl_seat *seat;
 	struct wl_keyboard *keyboard;
 	struct xdg_activation_v1 *activation;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
+	uint32_t dmabuf_version;
 	uint32_t last_serial;
+
+	/* --dmabuf: buffers go through zwp_linux_dmabuf_v1, backed by a
+	 * sealed memfd or, with --udmabuf, a real dmabuf made from one. */
+	bool use_dmabuf, use_udmabuf, dmabuf_announced;
+	bool linear_xrgb; // the compositor advertised XRGB8888 + LINEAR
+	struct zwp_linux_dmabuf_feedback_v1 *feedback;
+	void *format_table;
+	size_t format_table_size;
 
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
@@ -71,6 +88,8 @@ struct client {
 	struct wl_proxy *in_flight[64];
 };
 
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void track(struct client *c, void *proxy) {
 	for (size_t i = 0; i < sizeof(c->in_flight) / sizeof(c->in_flight[0]); i++) {
 		if (c->in_flight[i] == NULL) {
@@ -90,7 +109,6 @@ static void untrack(struct client *c, void *proxy) {
 	}
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
@@ -137,8 +155,91 @@ static struct wl_buffer *make_buffer(struct client *c, int width, int height,
 	return buffer;
 }
 
+/* A real dmabuf over the memfd, where the kernel offers udmabuf. */
+static int udmabuf_from_memfd(int memfd, size_t size) {
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		fprintf(stderr, "test-client: /dev/udmabuf: %s\n", strerror(errno));
+		exit(1);
+	}
+	struct udmabuf_create create = {
+		.memfd = (uint32_t)memfd,
+		.flags = UDMABUF_FLAGS_CLOEXEC,
+		.offset = 0,
+		.size = size,
+	};
+	int fd = ioctl(dev, UDMABUF_CREATE, &create);
+	close(dev);
+	if (fd < 0) {
+		fprintf(stderr, "test-client: UDMABUF_CREATE: %s\n", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/*
+ * A LINEAR XRGB8888 buffer through zwp_linux_dmabuf_v1. Where no dmabuf
+ * exporter exists (CI) a memfd sealed against shrinking stands in for the
+ * dmabuf: the compositor and the proxy take both.
+ */
+static struct wl_buffer *make_dmabuf_buffer(struct client *c, int width,
+		int height, uint32_t colour) {
+	int stride = width * 4;
+	size_t size = (size_t)stride * (size_t)height;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t alloc = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	int fd = memfd_create("prism-test-dmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)alloc) != 0) {
+		fprintf(stderr, "test-client: memfd: %s\n", strerror(errno));
+		exit(1);
+	}
+	uint32_t *pixels = mmap(NULL, alloc, PROT_READ | PROT_WRITE, MAP_SHARED,
+		fd, 0);
+	if (pixels == MAP_FAILED) {
+		fprintf(stderr, "test-client: mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	for (size_t i = 0; i < size / 4; i++) {
+		pixels[i] = 0xff000000 | colour;
+	}
+	munmap(pixels, alloc);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+		fprintf(stderr, "test-client: seals: %s\n", strerror(errno));
+		exit(1);
+	}
+	int plane = fd;
+	if (c->use_udmabuf) {
+		plane = udmabuf_from_memfd(fd, alloc);
+		close(fd);
+	}
+	struct stat st;
+	if (!c->dmabuf_announced && fstat(plane, &st) == 0) {
+		c->dmabuf_announced = true;
+		say("dmabuf-file %llu:%llu %s", (unsigned long long)st.st_dev,
+			(unsigned long long)st.st_ino,
+			c->use_udmabuf ? "udmabuf" : "memfd");
+	}
+	struct zwp_linux_buffer_params_v1 *params =
+		zwp_linux_dmabuf_v1_create_params(c->dmabuf);
+	uint64_t modifier = DRM_FORMAT_MOD_LINEAR;
+	zwp_linux_buffer_params_v1_add(params, plane, 0, 0, (uint32_t)stride,
+		(uint32_t)(modifier >> 32), (uint32_t)modifier);
+	struct wl_buffer *buffer = zwp_linux_buffer_params_v1_create_immed(params,
+		width, height, DRM_FORMAT_XRGB8888, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	close(plane);
+	static const struct wl_buffer_listener buffer_listener = {
+		.release = buffer_release,
+	};
+	wl_buffer_add_listener(buffer, &buffer_listener, c);
+	track(c, buffer);
+	return buffer;
+}
+
 static void draw(struct client *c) {
-	struct wl_buffer *buffer = make_buffer(c, c->width, c->height, c->colour);
+	struct wl_buffer *buffer = c->use_dmabuf ?
+		make_dmabuf_buffer(c, c->width, c->height, c->colour) :
+		make_buffer(c, c->width, c->height, c->colour);
 	wl_surface_attach(c->surface, buffer, 0, 0);
 	wl_surface_damage_buffer(c->surface, 0, 0, INT32_MAX, INT32_MAX);
 	wl_surface_commit(c->surface);
@@ -334,6 +435,91 @@ static void run_command(struct client *c, const char *line) {
 	}
 }
 
+static void note_pair(struct client *c, uint32_t format, uint64_t modifier) {
+	if (format == DRM_FORMAT_XRGB8888 && modifier == DRM_FORMAT_MOD_LINEAR) {
+		c->linear_xrgb = true;
+	}
+}
+
+static void dmabuf_format(void *data, struct zwp_linux_dmabuf_v1 *dmabuf,
+		uint32_t format) {
+}
+
+static void dmabuf_modifier(void *data, struct zwp_linux_dmabuf_v1 *dmabuf,
+		uint32_t format, uint32_t hi, uint32_t lo) {
+	note_pair(data, format, (uint64_t)hi << 32 | lo);
+}
+
+static const struct zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+	.format = dmabuf_format,
+	.modifier = dmabuf_modifier,
+};
+
+static void feedback_done(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback) {
+	say("dmabuf-feedback-done");
+}
+
+static void feedback_format_table(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback, int32_t fd,
+		uint32_t size) {
+	struct client *c = data;
+	if (c->format_table != NULL) {
+		munmap(c->format_table, c->format_table_size);
+	}
+	c->format_table = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	c->format_table_size = size;
+	if (c->format_table == MAP_FAILED) {
+		c->format_table = NULL;
+	}
+	close(fd);
+}
+
+static void feedback_main_device(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback, struct wl_array *dev) {
+}
+
+static void feedback_tranche_done(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback) {
+}
+
+static void feedback_tranche_target_device(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback, struct wl_array *dev) {
+}
+
+static void feedback_tranche_formats(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback,
+		struct wl_array *indices) {
+	struct client *c = data;
+	struct entry {
+		uint32_t format, pad;
+		uint64_t modifier;
+	};
+	size_t entries = c->format_table_size / sizeof(struct entry);
+	uint16_t *index;
+	wl_array_for_each(index, indices) {
+		if (c->format_table != NULL && *index < entries) {
+			const struct entry *e =
+				(const struct entry *)c->format_table + *index;
+			note_pair(c, e->format, e->modifier);
+		}
+	}
+}
+
+static void feedback_tranche_flags(void *data,
+		struct zwp_linux_dmabuf_feedback_v1 *feedback, uint32_t flags) {
+}
+
+static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
+	.done = feedback_done,
+	.format_table = feedback_format_table,
+	.main_device = feedback_main_device,
+	.tranche_done = feedback_tranche_done,
+	.tranche_target_device = feedback_tranche_target_device,
+	.tranche_formats = feedback_tranche_formats,
+	.tranche_flags = feedback_tranche_flags,
+};
+
 static void registry_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct client *c = data;
@@ -359,6 +545,12 @@ static void registry_global(void *data, struct wl_registry *registry,
 	} else if (strcmp(interface, xdg_activation_v1_interface.name) == 0) {
 		c->activation = wl_registry_bind(registry, name,
 			&xdg_activation_v1_interface, 1);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
+			c->use_dmabuf && version >= 3) {
+		c->dmabuf_version = version < 4 ? version : 4;
+		c->dmabuf = wl_registry_bind(registry, name,
+			&zwp_linux_dmabuf_v1_interface, c->dmabuf_version);
+		zwp_linux_dmabuf_v1_add_listener(c->dmabuf, &dmabuf_listener, c);
 	}
 }
 
@@ -386,7 +578,8 @@ static void usage(void) {
 	fprintf(stderr, "usage: prism-test-client [--title T] [--app-id A] "
 		"[--size WxH] [--colour RRGGBB]\n"
 		"\t[--subsurface X,Y,WxH,RRGGBB] [--popup X,Y,WxH] [--fullscreen]\n"
-		"\t[--print-keys] [--make-token] [--activate TOKEN] [--globals]\n");
+		"\t[--print-keys] [--make-token] [--activate TOKEN] [--globals]\n"
+		"\t[--dmabuf | --udmabuf]\n");
 	exit(2);
 }
 
@@ -403,13 +596,17 @@ static int finish(struct client *c, int status) {
 	void *proxies[] = {
 		c->xdg_popup, c->popup_xdg, c->popup_surface, c->subsurface,
 		c->sub_surface, c->toplevel, c->xdg_surface, c->surface,
-		c->keyboard, c->activation, c->seat, c->wm_base, c->shm,
+		c->keyboard, c->feedback, c->dmabuf, c->activation, c->seat,
+		c->wm_base, c->shm,
 		c->subcompositor, c->compositor, c->registry,
 	};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
 		if (proxies[i] != NULL) {
 			wl_proxy_destroy(proxies[i]);
 		}
+	}
+	if (c->format_table != NULL) {
+		munmap(c->format_table, c->format_table_size);
 	}
 	wl_display_disconnect(c->display);
 	return status;
@@ -431,6 +628,8 @@ int main(int argc, char *argv[]) {
 		{ "print-keys", no_argument, NULL, 'k' },
 		{ "make-token", no_argument, NULL, 'T' },
 		{ "activate", required_argument, NULL, 'A' },
+		{ "dmabuf", no_argument, NULL, 'D' },
+		{ "udmabuf", no_argument, NULL, 'U' },
 		{ 0 },
 	};
 	int opt;
@@ -486,6 +685,13 @@ int main(int argc, char *argv[]) {
 		case 'A':
 			c.activate_token = optarg;
 			break;
+		case 'U':
+			c.use_udmabuf = true;
+			c.use_dmabuf = true;
+			break;
+		case 'D':
+			c.use_dmabuf = true;
+			break;
 		default:
 			usage();
 		}
@@ -514,6 +720,26 @@ int main(int argc, char *argv[]) {
 	if (c.seat != NULL) {
 		c.keyboard = wl_seat_get_keyboard(c.seat);
 		wl_keyboard_add_listener(c.keyboard, &keyboard_listener, &c);
+	}
+	if (c.use_dmabuf) {
+		if (c.dmabuf == NULL) {
+			fprintf(stderr, "test-client: no zwp_linux_dmabuf_v1 "
+				"(version 3 or later)\n");
+			return finish(&c, 1);
+		}
+		if (c.dmabuf_version >= 4) {
+			c.feedback = zwp_linux_dmabuf_v1_get_default_feedback(c.dmabuf);
+			zwp_linux_dmabuf_feedback_v1_add_listener(c.feedback,
+				&feedback_listener, &c);
+		}
+		if (wl_display_roundtrip(c.display) < 0) {
+			return finish(&c, 1);
+		}
+		if (!c.linear_xrgb) {
+			fprintf(stderr, "test-client: XRGB8888 with the LINEAR "
+				"modifier is not advertised\n");
+			return finish(&c, 1);
+		}
 	}
 	if ((c.make_token || c.activate_token) && c.activation == NULL) {
 		fprintf(stderr, "test-client: no xdg_activation_v1\n");

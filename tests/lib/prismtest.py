@@ -243,7 +243,8 @@ class Prism:
     """A private headless Prism for one test."""
 
     def __init__(self, vms=DEFAULT_VMS, general="", vm_extra=None,
-                 config_text=None, outputs=1, allowlist_dir=None):
+                 config_text=None, outputs=1, allowlist_dir=None,
+                 renderer="pixman"):
         self.tmp = tempfile.mkdtemp(prefix="prism-test-")
         self.runtime = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime, 0o700)
@@ -258,6 +259,8 @@ class Prism:
         self.log_path = os.path.join(self.tmp, "prism.log")
         self.proc = None
         self.outputs = outputs
+        # pixman everywhere but in the GPU tests, which ask for gles2.
+        self.renderer = renderer
 
     @staticmethod
     def make_config(vms, general, vm_extra, allowlist_dir=None):
@@ -279,7 +282,7 @@ class Prism:
         env.update({
             "XDG_RUNTIME_DIR": self.runtime,
             "WLR_BACKENDS": "headless",
-            "WLR_RENDERER": "pixman",
+            "WLR_RENDERER": self.renderer,
             "WLR_LIBINPUT_NO_DEVICES": "1",
             "WLR_HEADLESS_OUTPUTS": str(self.outputs),
         })

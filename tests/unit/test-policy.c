@@ -50,7 +50,10 @@ static void test_default_profile(void) {
 	CHECK(policy_max_version(&p, "xdg_wm_base") >= 1);
 	CHECK(policy_max_version(&p, "prism_control_v1") == 0);
 	CHECK(policy_max_version(&p, "zwlr_screencopy_manager_v1") == 0);
-	CHECK(policy_max_version(&p, "zwp_linux_dmabuf_v1") == 0);
+	/* GPU buffers go to Prism's own checked dmabuf implementation; wl_drm
+	 * (the host's device, unchecked buffers) never. */
+	CHECK(policy_max_version(&p, "zwp_linux_dmabuf_v1") == 4);
+	CHECK(policy_max_version(&p, "wl_drm") == 0);
 	for (size_t i = 0; i < p.ifaces_len; i++) {
 		CHECK(!policy_interface_is_privileged(p.ifaces[i].name));
 	}

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE // memfd_create
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,9 +34,12 @@ static int open_fds(void) {
 	return n;
 }
 
+/* A memfd sealed against shrinking: what both a shm pool and a dmabuf
+ * plane may be. */
 static int make_fd(void) {
-	int fd = memfd_create("sweep", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, 4096) != 0) {
+	int fd = memfd_create("sweep", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, 4096) != 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0) {
 		perror("memfd");
 		exit(1);
 	}
@@ -428,7 +432,22 @@ static void test_dmabuf_params(void) {
 	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
 		WIRE_REJECT);
 	CHECK(strstr(err.message, "not below 4") != NULL);
+	/* A plane that could shrink under the compositor's mapping, or that
+	 * is no memory at all. */
 	add[2] = 1;
+	int unsealed = memfd_create("unsealed", MFD_CLOEXEC);
+	CHECK(unsealed >= 0 && ftruncate(unsealed, 4096) == 0);
+	wire_fd_queue_push(&in, unsealed);
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_REJECT);
+	CHECK(strstr(err.message, "sealed against shrinking") != NULL);
+	int pipefd[2];
+	CHECK(pipe2(pipefd, O_CLOEXEC) == 0);
+	close(pipefd[1]);
+	wire_fd_queue_push(&in, pipefd[0]);
+	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
+		WIRE_REJECT);
+	CHECK(strstr(err.message, "neither a dmabuf nor a memfd") != NULL);
 	CHECK(wire_process(&conn, WIRE_CLIENT, add, 28, &in, &out, &err) ==
 		WIRE_REJECT);
 	CHECK(strstr(err.message, "none was sent") != NULL);
