@@ -246,6 +246,8 @@ static void control_handle_stats(struct wl_client *client,
 	uint64_t frames = server->render_stats.frames;
 	send_stat(stats, "render-us-mean", "%.1f", frames == 0 ? 0.0 :
 		(double)server->render_stats.render_ns / (double)frames / 1000.0);
+	send_stat(stats, "render-us-total", "%.1f",
+		(double)server->render_stats.render_ns / 1000.0);
 	send_stat(stats, "render-us-max", "%.1f",
 		(double)server->render_stats.max_render_ns / 1000.0);
 	send_stat(stats, "last-damage-pixels", "%" PRIu64,

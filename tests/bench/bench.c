@@ -5,6 +5,10 @@
  *   prism-bench flood N      N small requests as fast as the pipe takes them
  *   prism-bench shm N        N attach+damage+commit+round trip of a 1920x1080
  *                            shm buffer on a toplevel
+ *   prism-bench dmabuf N     the same with a zwp_linux_dmabuf_v1 buffer (a
+ *                            sealed memfd, LINEAR XRGB8888)
+ *   prism-bench animate N    a 320x240 window redrawn whole on each of N
+ *                            frame callbacks, as a video or a game would
  *   prism-bench pingpong N   N 4-byte round trips over a bare socketpair
  *                            between two processes: the floor
  *   prism-bench soak N       N times: connect, map a window, disconnect
@@ -12,8 +16,10 @@
  * Each prints one line of "key=value" pairs. It measures; it asserts
  * nothing, and is run on demand, never as a timed test.
  */
-#define _GNU_SOURCE // memfd_create
+#define _GNU_SOURCE // memfd_create, F_ADD_SEALS
+#include <drm_fourcc.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wayland-client.h>
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 struct bench {
@@ -34,7 +41,9 @@ struct bench {
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
 	bool configured;
+	bool frame_done;
 };
 
 static double now_us(void) {
@@ -73,6 +82,10 @@ static void registry_global(void *data, struct wl_registry *registry,
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		b->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
 		xdg_wm_base_add_listener(b->wm_base, &wm_base_listener, b);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
+			version >= 3) {
+		b->dmabuf = wl_registry_bind(registry, name,
+			&zwp_linux_dmabuf_v1_interface, 3);
 	}
 }
 
@@ -158,52 +171,157 @@ static const struct xdg_surface_listener xdg_surface_listener = {
 	.configure = xdg_surface_configure,
 };
 
-static void bench_shm(struct bench *b, size_t n) {
-	const int width = 1920, height = 1080, stride = width * 4;
-	size_t size = (size_t)stride * height;
-	int fd = memfd_create("prism-bench", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+struct pixels {
+	int fd;
+	uint32_t *data;
+	size_t size;
+	struct wl_buffer *buffer;
+};
+
+/*
+ * An XRGB8888 buffer filled with one colour: wl_shm, or zwp_linux_dmabuf_v1
+ * over a memfd sealed against shrinking (what a VM without a GPU sends).
+ */
+static void make_pixels(struct bench *b, bool dmabuf, int width, int height,
+		struct pixels *px) {
+	int stride = width * 4;
+	px->size = (size_t)stride * (size_t)height;
+	px->fd = memfd_create("prism-bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (px->fd < 0 || ftruncate(px->fd, (off_t)px->size) != 0) {
 		perror("prism-bench: memfd");
 		exit(1);
 	}
-	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		fd, 0);
-	for (size_t i = 0; i < size / 4; i++) {
-		pixels[i] = 0xff204060;
+	px->data = mmap(NULL, px->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		px->fd, 0);
+	if (px->data == MAP_FAILED) {
+		perror("prism-bench: mmap");
+		exit(1);
 	}
-	struct wl_shm_pool *pool = wl_shm_create_pool(b->shm, fd, (int32_t)size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width,
-		height, stride, WL_SHM_FORMAT_XRGB8888);
-	struct wl_surface *surface = wl_compositor_create_surface(b->compositor);
-	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(b->wm_base, surface);
-	xdg_surface_add_listener(xs, &xdg_surface_listener, b);
-	struct xdg_toplevel *toplevel = xdg_surface_get_toplevel(xs);
-	xdg_toplevel_set_title(toplevel, "prism-bench");
-	wl_surface_commit(surface);
+	for (size_t i = 0; i < px->size / 4; i++) {
+		px->data[i] = 0xff204060;
+	}
+	if (!dmabuf) {
+		struct wl_shm_pool *pool = wl_shm_create_pool(b->shm, px->fd,
+			(int32_t)px->size);
+		px->buffer = wl_shm_pool_create_buffer(pool, 0, width, height,
+			stride, WL_SHM_FORMAT_XRGB8888);
+		wl_shm_pool_destroy(pool);
+		return;
+	}
+	if (b->dmabuf == NULL) {
+		fprintf(stderr, "prism-bench: no zwp_linux_dmabuf_v1\n");
+		exit(1);
+	}
+	if (fcntl(px->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+		perror("prism-bench: seals");
+		exit(1);
+	}
+	struct zwp_linux_buffer_params_v1 *params =
+		zwp_linux_dmabuf_v1_create_params(b->dmabuf);
+	uint64_t modifier = DRM_FORMAT_MOD_LINEAR;
+	zwp_linux_buffer_params_v1_add(params, px->fd, 0, 0, (uint32_t)stride,
+		(uint32_t)(modifier >> 32), (uint32_t)modifier);
+	px->buffer = zwp_linux_buffer_params_v1_create_immed(params, width,
+		height, DRM_FORMAT_XRGB8888, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+}
+
+static void free_pixels(struct pixels *px) {
+	wl_buffer_destroy(px->buffer);
+	munmap(px->data, px->size);
+	close(px->fd);
+}
+
+struct window {
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+};
+
+static void map_window(struct bench *b, struct window *w) {
+	b->configured = false;
+	w->surface = wl_compositor_create_surface(b->compositor);
+	w->xdg_surface = xdg_wm_base_get_xdg_surface(b->wm_base, w->surface);
+	xdg_surface_add_listener(w->xdg_surface, &xdg_surface_listener, b);
+	w->toplevel = xdg_surface_get_toplevel(w->xdg_surface);
+	xdg_toplevel_set_title(w->toplevel, "prism-bench");
+	wl_surface_commit(w->surface);
 	while (!b->configured && wl_display_dispatch(b->display) >= 0) {
 	}
+}
+
+static void unmap_window(struct window *w) {
+	xdg_toplevel_destroy(w->toplevel);
+	xdg_surface_destroy(w->xdg_surface);
+	wl_surface_destroy(w->surface);
+}
+
+/* N full 1080p commits, each waited for: what a VM's video costs. */
+static void bench_commits(struct bench *b, size_t n, bool dmabuf) {
+	const int width = 1920, height = 1080;
+	struct pixels px;
+	make_pixels(b, dmabuf, width, height, &px);
+	struct window w;
+	map_window(b, &w);
 
 	double t0 = now_us();
 	for (size_t i = 0; i < n; i++) {
 		/* Touch the buffer as a real client would between frames. */
-		pixels[(i * 4099) % (size / 4)] ^= 0x00ffffff;
-		wl_surface_attach(surface, buffer, 0, 0);
-		wl_surface_damage_buffer(surface, 0, 0, width, height);
-		wl_surface_commit(surface);
+		px.data[(i * 4099) % (px.size / 4)] ^= 0x00ffffff;
+		wl_surface_attach(w.surface, px.buffer, 0, 0);
+		wl_surface_damage_buffer(w.surface, 0, 0, width, height);
+		wl_surface_commit(w.surface);
 		if (wl_display_roundtrip(b->display) < 0) {
 			fprintf(stderr, "prism-bench: connection lost\n");
 			exit(1);
 		}
 	}
 	double elapsed = now_us() - t0;
-	printf("shm commits_per_s=%.1f n=%zu\n", (double)n / (elapsed / 1e6), n);
-	xdg_toplevel_destroy(toplevel);
-	xdg_surface_destroy(xs);
-	wl_surface_destroy(surface);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
-	munmap(pixels, size);
-	close(fd);
+	printf("%s commits_per_s=%.1f n=%zu\n", dmabuf ? "dmabuf" : "shm",
+		(double)n / (elapsed / 1e6), n);
+	unmap_window(&w);
+	free_pixels(&px);
+}
+
+static void frame_done(void *data, struct wl_callback *cb, uint32_t time) {
+	struct bench *b = data;
+	b->frame_done = true;
+	wl_callback_destroy(cb);
+}
+
+static const struct wl_callback_listener frame_listener = {
+	.done = frame_done,
+};
+
+/* A window redrawn whole on every frame callback, N times. */
+static void bench_animate(struct bench *b, size_t n) {
+	const int width = 320, height = 240;
+	struct pixels px[2];
+	make_pixels(b, false, width, height, &px[0]);
+	make_pixels(b, false, width, height, &px[1]);
+	struct window w;
+	map_window(b, &w);
+	double t0 = now_us();
+	for (size_t i = 0; i < n; i++) {
+		b->frame_done = false;
+		struct wl_callback *cb = wl_surface_frame(w.surface);
+		wl_callback_add_listener(cb, &frame_listener, b);
+		wl_surface_attach(w.surface, px[i % 2].buffer, 0, 0);
+		wl_surface_damage_buffer(w.surface, 0, 0, width, height);
+		wl_surface_commit(w.surface);
+		while (!b->frame_done) {
+			if (wl_display_dispatch(b->display) < 0) {
+				fprintf(stderr, "prism-bench: connection lost\n");
+				exit(1);
+			}
+		}
+	}
+	double elapsed = now_us() - t0;
+	printf("animate frames_per_s=%.1f n=%zu\n", (double)n / (elapsed / 1e6),
+		n);
+	unmap_window(&w);
+	free_pixels(&px[0]);
+	free_pixels(&px[1]);
 }
 
 /* One full client life: connect, map a 64x64 window, hang up. */
@@ -307,8 +425,8 @@ static void bench_pingpong(size_t n) {
 
 int main(int argc, char *argv[]) {
 	if (argc != 3) {
-		fprintf(stderr, "usage: prism-bench latency|flood|shm|pingpong|soak "
-			"N\n");
+		fprintf(stderr, "usage: prism-bench latency|flood|shm|dmabuf|animate|"
+			"pingpong|soak N\n");
 		return 2;
 	}
 	size_t n = strtoul(argv[2], NULL, 10);
@@ -330,9 +448,16 @@ int main(int argc, char *argv[]) {
 	} else if (strcmp(argv[1], "flood") == 0) {
 		bench_flood(&b, n);
 	} else if (strcmp(argv[1], "shm") == 0) {
-		bench_shm(&b, n);
+		bench_commits(&b, n, false);
+	} else if (strcmp(argv[1], "dmabuf") == 0) {
+		bench_commits(&b, n, true);
+	} else if (strcmp(argv[1], "animate") == 0) {
+		bench_animate(&b, n);
 	} else {
 		return 2;
+	}
+	if (b.dmabuf != NULL) {
+		zwp_linux_dmabuf_v1_destroy(b.dmabuf);
 	}
 	xdg_wm_base_destroy(b.wm_base);
 	wl_shm_destroy(b.shm);
