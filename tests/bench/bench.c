@@ -374,6 +374,9 @@ static bool soak_cycle(void) {
 	if (b.compositor) {
 		wl_compositor_destroy(b.compositor);
 	}
+	if (b.dmabuf) {
+		zwp_linux_dmabuf_v1_destroy(b.dmabuf);
+	}
 	wl_registry_destroy(registry);
 	wl_display_disconnect(b.display);
 	return ok;
