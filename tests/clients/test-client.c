@@ -123,16 +123,20 @@ static void buffer_release(void *data, struct wl_buffer *buffer) {
 	wl_buffer_destroy(buffer);
 }
 
-static struct wl_buffer *make_buffer(struct client *c, int width, int height,
-		uint32_t colour) {
-	int stride = width * 4;
-	size_t size = (size_t)stride * (size_t)height;
-	int fd = memfd_create("prism-test-client", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+/*
+ * A memfd of at least size bytes (a whole number of pages, as udmabuf
+ * wants), filled with one opaque colour and sealed against shrinking, so
+ * that it can be a shm pool, or a dmabuf plane for Prism and its proxy.
+ */
+static int filled_memfd(size_t size, uint32_t colour, size_t *alloc_out) {
+	long page = sysconf(_SC_PAGESIZE);
+	size_t alloc = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	int fd = memfd_create("prism-test-client", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)alloc) != 0) {
 		fprintf(stderr, "test-client: memfd: %s\n", strerror(errno));
 		exit(1);
 	}
-	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	uint32_t *pixels = mmap(NULL, alloc, PROT_READ | PROT_WRITE, MAP_SHARED,
 		fd, 0);
 	if (pixels == MAP_FAILED) {
 		fprintf(stderr, "test-client: mmap: %s\n", strerror(errno));
@@ -141,7 +145,20 @@ static struct wl_buffer *make_buffer(struct client *c, int width, int height,
 	for (size_t i = 0; i < size / 4; i++) {
 		pixels[i] = 0xff000000 | colour;
 	}
-	munmap(pixels, size);
+	munmap(pixels, alloc);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+		fprintf(stderr, "test-client: seals: %s\n", strerror(errno));
+		exit(1);
+	}
+	*alloc_out = alloc;
+	return fd;
+}
+
+static struct wl_buffer *make_buffer(struct client *c, int width, int height,
+		uint32_t colour) {
+	int stride = width * 4;
+	size_t size;
+	int fd = filled_memfd((size_t)stride * (size_t)height, colour, &size);
 	static const struct wl_buffer_listener buffer_listener = {
 		.release = buffer_release,
 	};
@@ -185,28 +202,8 @@ static int udmabuf_from_memfd(int memfd, size_t size) {
 static struct wl_buffer *make_dmabuf_buffer(struct client *c, int width,
 		int height, uint32_t colour) {
 	int stride = width * 4;
-	size_t size = (size_t)stride * (size_t)height;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t alloc = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
-	int fd = memfd_create("prism-test-dmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)alloc) != 0) {
-		fprintf(stderr, "test-client: memfd: %s\n", strerror(errno));
-		exit(1);
-	}
-	uint32_t *pixels = mmap(NULL, alloc, PROT_READ | PROT_WRITE, MAP_SHARED,
-		fd, 0);
-	if (pixels == MAP_FAILED) {
-		fprintf(stderr, "test-client: mmap: %s\n", strerror(errno));
-		exit(1);
-	}
-	for (size_t i = 0; i < size / 4; i++) {
-		pixels[i] = 0xff000000 | colour;
-	}
-	munmap(pixels, alloc);
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
-		fprintf(stderr, "test-client: seals: %s\n", strerror(errno));
-		exit(1);
-	}
+	size_t alloc;
+	int fd = filled_memfd((size_t)stride * (size_t)height, colour, &alloc);
 	int plane = fd;
 	if (c->use_udmabuf) {
 		plane = udmabuf_from_memfd(fd, alloc);
