@@ -331,6 +331,8 @@ static bool vm_key(struct parse_state *st, const char *key, const char *value) {
 		}
 	} else if (strcmp(key, "max-surfaces") == 0) {
 		int_key(st, value, 1, 1000000, &vm->max_surfaces, key);
+	} else if (strcmp(key, "max-dmabuf-buffers") == 0) {
+		int_key(st, value, 1, 65536, &vm->max_dmabuf_buffers, key);
 	} else if (strcmp(key, "max-connections") == 0) {
 		int_key(st, value, 1, 65536, &vm->max_connections, key);
 	} else if (strcmp(key, "max-objects") == 0) {
@@ -643,6 +645,8 @@ static void vm_defaults(struct prism_vm_config *vm, const char *name) {
 	 * thousands of objects), small enough that no VM can exhaust the
 	 * host's memory or fds through one client. */
 	vm->max_surfaces = 10000;
+	/* Each holds up to four fds for as long as it lives. */
+	vm->max_dmabuf_buffers = 512;
 	vm->max_connections = 64;
 	vm->max_objects = 65536;
 	vm->max_buffer_bytes = 4 << 20;

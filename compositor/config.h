@@ -21,6 +21,7 @@ struct prism_vm_config {
 	bool allow_fullscreen; // else fullscreen requests become maximise
 	int max_windows; // mapped toplevels at once
 	int max_surfaces; // wl_surfaces of all its clients together
+	int max_dmabuf_buffers; // dmabuf wl_buffers of all its clients together
 	/* Enforced by the VM's prism-proxy. */
 	int max_connections; // clients at once
 	int max_objects; // per client

@@ -46,6 +46,14 @@
 /* Larger than any output Prism drives or any window it shows
  * (max-window-size); beyond it a buffer is refused before any arithmetic. */
 #define DMABUF_MAX_DIMENSION 16384
+/*
+ * The widest row of the widest format, 8 bytes a pixel, which is already
+ * aligned as generously as any GPU aligns. Beyond it a stride is of no use
+ * and dangerous: pixman and GL take strides as int, and a stride of 2^31
+ * turns negative there.
+ */
+#define DMABUF_MAX_STRIDE (DMABUF_MAX_DIMENSION * 8)
+
 
 /*
  * The formats Prism knows the memory layout of. Only these are advertised:
@@ -57,6 +65,7 @@ struct format_info {
 	uint8_t planes;
 	uint8_t cpp[3]; // bytes per pixel of each plane
 	uint8_t hsub, vsub; // subsampling of planes after the first
+	bool pairs; // plane 0 holds pixels in pairs (packed 4:2:2)
 };
 
 static const struct format_info known_formats[] = {
@@ -79,8 +88,8 @@ static const struct format_info known_formats[] = {
 	{ DRM_FORMAT_ABGR16161616F, 1, { 8 }, 1, 1 },
 	{ DRM_FORMAT_XBGR16161616F, 1, { 8 }, 1, 1 },
 	{ DRM_FORMAT_ABGR16161616, 1, { 8 }, 1, 1 },
-	{ DRM_FORMAT_YUYV, 1, { 2 }, 1, 1 },
-	{ DRM_FORMAT_UYVY, 1, { 2 }, 1, 1 },
+	{ DRM_FORMAT_YUYV, 1, { 2 }, 1, 1, true },
+	{ DRM_FORMAT_UYVY, 1, { 2 }, 1, 1, true },
 	{ DRM_FORMAT_NV12, 2, { 1, 2 }, 2, 2 },
 	{ DRM_FORMAT_NV21, 2, { 1, 2 }, 2, 2 },
 	{ DRM_FORMAT_P010, 2, { 2, 4 }, 2, 2 },
@@ -98,14 +107,47 @@ static const struct format_info *format_info(uint32_t format) {
 	return NULL;
 }
 
+/* Bytes in one row of plane i of a LINEAR buffer width pixels wide, and
+ * its number of rows; planes beyond the format's (metadata of other
+ * layouts) count as one byte a row. */
+static uint64_t plane_row_bytes(const struct format_info *info, int i,
+		uint64_t width) {
+	if (i >= info->planes) {
+		return 1;
+	}
+	if (i == 0) {
+		return info->pairs ? (width + 1) / 2 * 2 * info->cpp[0] :
+			width * info->cpp[0];
+	}
+	return (width + info->hsub - 1) / info->hsub * info->cpp[i];
+}
+
+static uint64_t plane_rows(const struct format_info *info, int i,
+		uint64_t height) {
+	return i > 0 && i < info->planes ?
+		(height + info->vsub - 1) / info->vsub : height;
+}
+
 struct pair {
 	uint32_t format;
 	uint32_t pad; // the feedback format table's layout
 	uint64_t modifier;
 };
 
+/*
+ * The dmabuf wl_buffers a VM's clients hold, each with up to four fds open
+ * in prism for as long as it lives: counted by VM name (a VM removed and
+ * added again is the same VM), so that no VM can use up prism's fds.
+ */
+struct quota {
+	struct wl_list link; // prism_dmabuf::quotas
+	char *vm;
+	uint32_t buffers;
+};
+
 struct prism_dmabuf {
 	struct prism_server *server;
+	struct wl_list quotas;
 	struct wl_global *global;
 	uint32_t version;
 	bool gpu_import;
@@ -141,10 +183,38 @@ struct dmabuf_buffer {
 	struct wlr_dmabuf_attributes attribs; // owns the fds
 	bool all_dmabuf; // every plane is a real dmabuf: EGL can import it
 	bool plane0_dmabuf;
-	void *map; // plane 0's fd, mapped, for LINEAR single-plane buffers
+	/* For LINEAR single-plane buffers: the part of plane 0's fd the
+	 * buffer covers, mapped, and where its first row starts in it. */
+	void *map;
 	size_t map_size;
+	uint8_t *data;
+	struct quota *quota; // NULL for host clients
 	struct wl_listener release;
 };
+
+static struct quota *quota_get(struct prism_dmabuf *dmabuf, const char *vm) {
+	struct quota *quota;
+	wl_list_for_each(quota, &dmabuf->quotas, link) {
+		if (strcmp(quota->vm, vm) == 0) {
+			return quota;
+		}
+	}
+	quota = calloc(1, sizeof(*quota));
+	if (quota == NULL || (quota->vm = strdup(vm)) == NULL) {
+		free(quota);
+		return NULL;
+	}
+	wl_list_insert(&dmabuf->quotas, &quota->link);
+	return quota;
+}
+
+static void quota_drop_if_unused(struct quota *quota) {
+	if (quota != NULL && quota->buffers == 0) {
+		wl_list_remove(&quota->link);
+		free(quota->vm);
+		free(quota);
+	}
+}
 
 /* --- Buffers ------------------------------------------------------------ */
 
@@ -202,7 +272,7 @@ static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer,
 		return false;
 	}
 	dma_buf_sync(buffer, DMA_BUF_SYNC_START);
-	*data = (uint8_t *)buffer->map + buffer->attribs.offset[0];
+	*data = buffer->data;
 	*format = buffer->attribs.format;
 	*stride = buffer->attribs.stride[0];
 	return true;
@@ -235,11 +305,22 @@ static const struct wl_buffer_interface wl_buffer_impl = {
 	.destroy = wl_buffer_handle_destroy,
 };
 
+static void quota_release(struct quota *quota) {
+	if (quota != NULL) {
+		quota->buffers--;
+		quota_drop_if_unused(quota);
+	}
+}
+
 static void wl_buffer_resource_destroy(struct wl_resource *resource) {
 	struct dmabuf_buffer *buffer = wl_resource_get_user_data(resource);
 	if (buffer == NULL) {
 		return;
 	}
+	/* The quota counts what the client holds: a texture may keep the
+	 * buffer a little longer, but the client can make no more of it. */
+	quota_release(buffer->quota);
+	buffer->quota = NULL;
 	buffer->resource = NULL;
 	wlr_buffer_drop(&buffer->base);
 }
@@ -268,8 +349,15 @@ static struct params *params_from_resource(struct wl_resource *resource) {
 	return wl_resource_get_user_data(resource);
 }
 
+/* Every fd added, whatever n_planes says: wlr_dmabuf_attributes_finish
+ * would close only the first n_planes, and a client that adds planes and
+ * never creates a buffer must not leave a single fd behind. */
 static void params_free(struct params *params) {
-	wlr_dmabuf_attributes_finish(&params->attribs);
+	for (int i = 0; i < WLR_DMABUF_MAX_PLANES; i++) {
+		if (params->attribs.fd[i] >= 0) {
+			close(params->attribs.fd[i]);
+		}
+	}
 	free(params);
 }
 
@@ -344,6 +432,8 @@ static void params_handle_add(struct wl_client *client,
 	bool is_dmabuf;
 	if (!fdcheck_dmabuf_plane(fd, &size, &is_dmabuf, reason, sizeof(reason))) {
 		close(fd);
+		/* The protocol has no code for an fd of the wrong kind; this one
+		 * says what follows from it: no valid wl_buffer. */
 		refuse(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
 			"plane %" PRIu32 " fd: %s", plane, reason);
 		return;
@@ -425,16 +515,18 @@ static bool params_check(struct params *params, struct wl_resource *resource,
 		return false;
 	}
 	for (int i = 0; i < planes; i++) {
-		/* Planes beyond the format's have a layout Prism does not
-		 * know: their extent is at least one byte per row. */
-		bool of_format = i < info->planes;
-		uint64_t w = (uint64_t)width, h = (uint64_t)height;
-		if (i > 0 && of_format) {
-			w = (w + info->hsub - 1) / info->hsub;
-			h = (h + info->vsub - 1) / info->vsub;
-		}
-		uint64_t row = of_format ? w * info->cpp[i] : 1;
+		uint64_t row = plane_row_bytes(info, i, (uint64_t)width);
+		uint64_t h = plane_rows(info, i, (uint64_t)height);
 		uint64_t stride = a->stride[i], offset = a->offset[i];
+		/* Rows start on 4-byte boundaries: pixman needs it, and GL reads
+		 * rows with its default unpack alignment of 4, past the end of
+		 * a buffer whose stride is not a multiple of it. */
+		if (stride % 4 != 0 || stride > DMABUF_MAX_STRIDE) {
+			refuse(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+				"plane %d: stride %" PRIu64 " is not a multiple of 4 up to "
+				"%d", i, stride, DMABUF_MAX_STRIDE);
+			return false;
+		}
 		if (stride < row) {
 			refuse(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 				"plane %d: stride %" PRIu64 " is less than a row of %" PRIu64
@@ -470,6 +562,22 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 	struct prism_dmabuf *dmabuf = params->dmabuf;
 	struct wl_client *client = wl_resource_get_client(resource);
 	struct wlr_dmabuf_attributes *a = &params->attribs;
+	struct prism_vm *vm = vm_from_client(client);
+	struct quota *quota = NULL;
+	if (vm != NULL) {
+		quota = quota_get(dmabuf, vm_name(vm));
+		if (quota == NULL) {
+			wl_client_post_no_memory(client);
+			return;
+		}
+		if (quota->buffers >= (uint32_t)vm->config->max_dmabuf_buffers) {
+			refuse(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
+				"the VM holds %" PRIu32 " dmabuf buffers, its limit "
+				"(max-dmabuf-buffers)", quota->buffers);
+			quota_drop_if_unused(quota);
+			return;
+		}
+	}
 	a->width = width;
 	a->height = height;
 	a->format = format;
@@ -488,6 +596,7 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 	 * that a buffer that cannot be shown fails here and not at commit. */
 	void *map = NULL;
 	size_t map_size = 0;
+	uint8_t *data = NULL;
 	if (ok && dmabuf->gpu_import && all_dmabuf) {
 		struct wlr_texture *texture = wlr_texture_from_dmabuf(
 			dmabuf->server->renderer, a);
@@ -498,12 +607,23 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 	} else if (ok) {
 		ok = a->n_planes == 1 && a->modifier == DRM_FORMAT_MOD_LINEAR;
 		if (ok) {
-			map_size = (size_t)params->fd_size[0];
-			map = mmap(NULL, map_size, PROT_READ, MAP_SHARED, a->fd[0], 0);
+			/* Only the rows of the buffer, checked above to lie in the
+			 * fd: a client's huge sparse memfd costs no address space. */
+			uint64_t row = plane_row_bytes(format_info(format), 0,
+				(uint64_t)width);
+			uint64_t end = a->offset[0] + (uint64_t)a->stride[0] *
+				(uint64_t)(height - 1) + row;
+			uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+			uint64_t start = a->offset[0] / page * page;
+			map_size = (size_t)(end - start);
+			map = mmap(NULL, map_size, PROT_READ, MAP_SHARED, a->fd[0],
+				(off_t)start);
 			if (map == MAP_FAILED) {
 				wlr_log_errno(WLR_INFO, "dmabuf: cannot map a buffer");
 				map = NULL;
 				ok = false;
+			} else {
+				data = (uint8_t *)map + (a->offset[0] - start);
 			}
 		}
 	}
@@ -522,9 +642,11 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 		}
 		if (ok) {
 			free(buffer);
+			quota_drop_if_unused(quota);
 			wl_client_post_no_memory(client);
 			return;
 		}
+		quota_drop_if_unused(quota);
 		/* The import failed for a reason the client could not check
 		 * (flags, a layout the GPU cannot read). create may say so with
 		 * failed; for create_immed the protocol leaves it to us, and a
@@ -546,6 +668,11 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 	buffer->plane0_dmabuf = params->is_dmabuf[0];
 	buffer->map = map;
 	buffer->map_size = map_size;
+	buffer->data = data;
+	if (quota != NULL) {
+		quota->buffers++;
+		buffer->quota = quota;
+	}
 	buffer->release.notify = buffer_handle_release;
 	wl_signal_add(&buffer->base.events.release, &buffer->release);
 	wl_resource_set_implementation(buffer->resource, &wl_buffer_impl, buffer,
@@ -553,7 +680,6 @@ static void params_create_common(struct wl_resource *resource, uint32_t id,
 	counters.alive++;
 	counters.created++;
 
-	struct prism_vm *vm = vm_from_client(client);
 	struct stat st;
 	if (fstat(buffer->attribs.fd[0], &st) == 0) {
 		/* What the tests read to see that the very file the guest sent
@@ -642,9 +768,7 @@ static void create_feedback(struct wl_client *client,
 		return;
 	}
 	wl_resource_set_implementation(feedback, &feedback_impl, NULL, NULL);
-	if (dmabuf != NULL) {
-		send_feedback(dmabuf, feedback);
-	}
+	send_feedback(dmabuf, feedback);
 }
 
 static void dmabuf_handle_get_default_feedback(struct wl_client *client,
@@ -677,9 +801,6 @@ static void dmabuf_handle_create_params(struct wl_client *client,
 	for (int i = 0; i < WLR_DMABUF_MAX_PLANES; i++) {
 		params->attribs.fd[i] = -1;
 	}
-	/* Parameters made after the global went away (shutdown) are
-	 * inert: every request on them is an error. */
-	params->used = dmabuf == NULL;
 	wl_resource_set_implementation(params_resource, &params_impl, params,
 		params_resource_destroy);
 }
@@ -784,6 +905,7 @@ struct prism_dmabuf *dmabuf_create(struct prism_server *server) {
 	}
 	dmabuf->server = server;
 	dmabuf->table_fd = -1;
+	wl_list_init(&dmabuf->quotas);
 	bool ok = true;
 
 	/* Real dmabufs go to EGL where the renderer has it; LINEAR buffers of

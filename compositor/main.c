@@ -69,6 +69,7 @@ static bool spawn(struct prism_server *server, char *const argv[]) {
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		server_child_restore_limits();
 		execvp(argv[0], argv);
 		fprintf(stderr, "prism: cannot run %s: %s\n", argv[0],
 			strerror(errno));
@@ -128,6 +129,7 @@ int main(int argc, char *argv[]) {
 			"defaults (no VMs)");
 	}
 	signal(SIGPIPE, SIG_IGN);
+	server_raise_fd_limit();
 
 	struct prism_server server = {0};
 	struct wl_event_source *signals[4] = {0};

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -195,6 +196,27 @@ bool server_init(struct prism_server *server, struct prism_config *config) {
 	return vms_init(server);
 }
 
+static struct rlimit original_nofile;
+static bool nofile_raised;
+
+void server_raise_fd_limit(void) {
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) {
+		return;
+	}
+	original_nofile = limit;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+		nofile_raised = true;
+	}
+}
+
+void server_child_restore_limits(void) {
+	if (nofile_raised) {
+		setrlimit(RLIMIT_NOFILE, &original_nofile);
+	}
+}
+
 void server_spawn(struct prism_server *server, const char *command) {
 	if (command == NULL || command[0] == '\0') {
 		return;
@@ -208,6 +230,7 @@ void server_spawn(struct prism_server *server, const char *command) {
 		/* A session of its own, and none of the signal mask the event
 		 * loop set: it is a separate program, reaped on SIGCHLD. */
 		setsid();
+		server_child_restore_limits();
 		sigset_t set;
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);

@@ -100,6 +100,13 @@ void server_spawn(struct prism_server *server, const char *command);
  */
 bool server_reload(struct prism_server *server, char *err, size_t err_size);
 bool server_start(struct prism_server *server);
+/*
+ * Every dmabuf a client holds keeps up to four fds open in prism: take the
+ * hard limit on open files, and give children the limit they would have
+ * had (select()-based programs break above 1024).
+ */
+void server_raise_fd_limit(void);
+void server_child_restore_limits(void);
 void server_finish(struct prism_server *server);
 
 #endif

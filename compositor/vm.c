@@ -289,6 +289,7 @@ static bool vm_spawn_proxy(struct prism_vm *vm) {
 			_exit(127);
 		}
 		close_range(5, ~0u, 0);
+		server_child_restore_limits();
 		sigset_t set;
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);

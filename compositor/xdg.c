@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/types/wlr_seat.h>
@@ -42,6 +43,15 @@ static void popup_surface_origin(struct wlr_xdg_popup *popup, int *x, int *y) {
 	*y = (int)sy;
 }
 
+/* No output is larger; popup geometry beyond it is the client's fancy. */
+#define POPUP_MAX_SIZE 16384
+#define COORD_LIMIT (1 << 24)
+
+static int clamp_coord(int64_t v) {
+	return (int)(v < -COORD_LIMIT ? -COORD_LIMIT : v > COORD_LIMIT ?
+		COORD_LIMIT : v);
+}
+
 static void popup_update_position(struct prism_popup *popup) {
 	struct prism_view *view = popup->view;
 	struct wlr_box geo;
@@ -50,11 +60,15 @@ static void popup_update_position(struct prism_popup *popup) {
 	popup_surface_origin(popup->xdg_popup, &sx, &sy);
 	/* Content-origin coordinates: the toplevel's surface origin is at
 	 * minus its window geometry offset. */
+	/* The client chooses the geometry, up to INT32_MAX: work in 64 bits
+	 * and clamp, so that no sum below or in the frame drawing overflows.
+	 * Content beyond the clamped box is clipped away, as it is for any
+	 * popup. */
 	struct wlr_box box = {
-		.x = sx - view->geometry.x + geo.x,
-		.y = sy - view->geometry.y + geo.y,
-		.width = geo.width,
-		.height = geo.height,
+		.x = clamp_coord((int64_t)sx - view->geometry.x + geo.x),
+		.y = clamp_coord((int64_t)sy - view->geometry.y + geo.y),
+		.width = geo.width < POPUP_MAX_SIZE ? geo.width : POPUP_MAX_SIZE,
+		.height = geo.height < POPUP_MAX_SIZE ? geo.height : POPUP_MAX_SIZE,
 	};
 	if (memcmp(&box, &popup->box, sizeof(box)) == 0) {
 		return;
@@ -106,16 +120,18 @@ static void popup_unconstrain(struct prism_popup *popup) {
 	area.y += pb;
 	area.width -= 2 * pb;
 	area.height -= 2 * pb;
+	/* The positioner's numbers are the client's, up to INT32_MAX: in 64
+	 * bits nothing here overflows, and the result lies in the area. */
 	struct wlr_box *geo = &popup->xdg_popup->geometry;
-	int x = px + geo->x, y = py + geo->y;
-	int max_x = area.x + area.width - geo->width;
-	int max_y = area.y + area.height - geo->height;
-	int cx = x > max_x ? max_x : x;
-	int cy = y > max_y ? max_y : y;
+	int64_t x = (int64_t)px + geo->x, y = (int64_t)py + geo->y;
+	int64_t max_x = (int64_t)area.x + area.width - geo->width;
+	int64_t max_y = (int64_t)area.y + area.height - geo->height;
+	int64_t cx = x > max_x ? max_x : x;
+	int64_t cy = y > max_y ? max_y : y;
 	cx = cx < area.x ? area.x : cx;
 	cy = cy < area.y ? area.y : cy;
-	geo->x += cx - x;
-	geo->y += cy - y;
+	geo->x = (int)(cx - px);
+	geo->y = (int)(cy - py);
 }
 
 static void popup_create(struct prism_view *view, struct wlr_xdg_popup *xdg_popup);

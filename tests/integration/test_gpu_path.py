@@ -180,13 +180,21 @@ CASES = {
         lambda c, p: (add(c, p, sealed(STRIDE * H), offset=4096),
                       create_immed(c, p)),
         OUT_OF_BOUNDS, "past the fd"),
+    "stride_not_a_multiple_of_4": (
+        lambda c, p: (add(c, p, sealed(STRIDE * H * 2), stride=STRIDE + 2),
+                      create_immed(c, p)),
+        OUT_OF_BOUNDS, "not a multiple of 4"),
+    "stride_of_2_gib": (
+        lambda c, p: (add(c, p, sealed(STRIDE * H), stride=0x80000000),
+                      create_immed(c, p, height=1)),
+        OUT_OF_BOUNDS, "not a multiple of 4 up to"),
     "stride_shorter_than_a_row": (
         lambda c, p: (add(c, p, sealed(STRIDE * H), stride=STRIDE - 4),
                       create_immed(c, p)),
         OUT_OF_BOUNDS, "less than a row"),
     "offset_and_stride_that_overflow_32_bits": (
         lambda c, p: (add(c, p, sealed(STRIDE * H), offset=0xfffffff0,
-                          stride=0xffffff00),
+                          stride=131072),
                       create_immed(c, p, width=16384, height=16384)),
         OUT_OF_BOUNDS, "past the fd"),
     "zero_width": (
@@ -213,11 +221,17 @@ CASES = {
 }
 
 
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def run_hostile(name, attack, code, words, via_vm):
     with Prism() as p:
         path = p.vm_socket("work") if via_vm else \
             os.path.join(p.runtime, "wayland-0")
         other = p.test_client("personal", title="bystander", extra=["--dmabuf"])
+        p.wait_windows(1)
+        baseline = fd_count(p.proc.pid)
         c = RawClient(path)
         params = new_params(c)
         attack(c, params)
@@ -236,6 +250,10 @@ def run_hostile(name, attack, code, words, via_vm):
                   f"{words!r}, got {error!r}")
         check(closed, f"{name}: the offender was not disconnected")
         check(p.alive(), f"{name}: prism died")
+        # Every fd the offender sent is closed again.
+        wait_for(lambda: fd_count(p.proc.pid) == baseline, timeout=5,
+                 what=f"{name}: prism's fds to return to {baseline} "
+                 f"(now {fd_count(p.proc.pid)})")
         check(other.alive(), f"{name}: a client of another VM died")
         # The bystander still works: a new dmabuf window maps.
         p.test_client("personal", title="after", extra=["--dmabuf"])
@@ -263,6 +281,84 @@ HOSTILE_TESTS += [make_hostile(n, CASES[n], True) for n in (
     "pipe_instead_of_a_dmabuf", "memfd_not_sealed_against_shrinking",
     "buffer_past_the_end_of_the_fd", "format_not_advertised",
     "plane_set_twice")]
+
+
+def test_params_added_and_dropped_leave_no_fd_behind():
+    """A client that adds planes and never makes a buffer, many times."""
+    with Prism() as p:
+        c = RawClient(os.path.join(p.runtime, "wayland-0"))
+        c.get_registry()
+        dmabuf = c.bind("zwp_linux_dmabuf_v1", 3)
+        c.sync()
+        baseline = fd_count(p.proc.pid)
+        for _ in range(200):
+            params = c.new_id()
+            c.request(dmabuf, CREATE_PARAMS, u32(params))
+            add(c, params, sealed(STRIDE * H), plane=0)
+            add(c, params, sealed(STRIDE * H), plane=2)
+            c.request(params, 0)  # destroy
+        c.sync()
+        check(c.error is None, f"{c.error}")
+        now = fd_count(p.proc.pid)
+        check(now == baseline, f"prism holds {now - baseline} more fds after "
+              f"200 dropped parameter sets")
+        c.close()
+
+
+def test_a_huge_sparse_memfd_costs_no_address_space():
+    """prism maps the rows of a buffer, not the whole fd it lives in."""
+    with Prism() as p:
+        def vm_size_kib():
+            with open(f"/proc/{p.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmSize:"):
+                        return int(line.split()[1])
+            return 0
+        c = RawClient(os.path.join(p.runtime, "wayland-0"))
+        c.get_registry()
+        dmabuf = c.bind("zwp_linux_dmabuf_v1", 3)
+        c.sync()
+        before = vm_size_kib()
+        for _ in range(8):
+            params = c.new_id()
+            c.request(dmabuf, CREATE_PARAMS, u32(params))
+            add(c, params, sealed(1 << 40), offset=(1 << 32) - 4096)
+            create_immed(c, params)
+        c.sync()
+        check(c.error is None, f"{c.error}")
+        grown = vm_size_kib() - before
+        check(grown < 1 << 20, f"8 buffers in 1 TiB memfds grew prism's "
+              f"address space by {grown} KiB")
+        c.close()
+
+
+def test_a_vm_has_a_dmabuf_buffer_limit():
+    vm_extra = {"work": "max-dmabuf-buffers = 3"}
+    with Prism(vm_extra=vm_extra) as p:
+        def make(c, dmabuf):
+            params = c.new_id()
+            c.request(dmabuf, CREATE_PARAMS, u32(params))
+            good(c, params)
+            create_immed(c, params)
+        for attempt in range(2):
+            c = RawClient(p.vm_socket("work"))
+            c.get_registry()
+            dmabuf = c.bind("zwp_linux_dmabuf_v1", 3)
+            for _ in range(3):
+                make(c, dmabuf)
+            c.sync()
+            check(c.error is None, f"three buffers were refused: {c.error}")
+            if attempt == 1:
+                c.close()
+                break
+            make(c, dmabuf)
+            error, closed = c.expect_error()
+            check(error is not None and "max-dmabuf-buffers" in error[2] and
+                  closed, f"a fourth buffer was not refused: {error}")
+            c.close()
+        # The limit is the VM's, and the other VM is not touched by it.
+        p.test_client("personal", title="other", extra=["--dmabuf"])
+        p.wait_windows(1)
 
 
 def test_dmabuf_create_reports_created_for_good_params():
@@ -394,6 +490,9 @@ if __name__ == "__main__":
         test_dmabuf_fd_reaches_prism_as_the_same_file,
         test_udmabuf_window_is_shown,
         test_dmabuf_create_reports_created_for_good_params,
+        test_params_added_and_dropped_leave_no_fd_behind,
+        test_a_huge_sparse_memfd_costs_no_address_space,
+        test_a_vm_has_a_dmabuf_buffer_limit,
         test_vm_sees_only_checked_formats,
         *HOSTILE_TESTS,
         test_idle_desktop_renders_no_frames,
