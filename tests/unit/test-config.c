@@ -267,6 +267,8 @@ static void test_bindings_and_outputs(void) {
 	expect_error("[output:X]\nposition = 1\n", 4, "position");
 	expect_error("[output:X]\n[output:X]\n", 4, "appears twice");
 	expect_error("pointer-accel = 2\n", 3, "pointer-accel");
+	expect_error("[vm:w]\nlabel = W\ncolour = #102030\n"
+		"max-dmabuf-buffers = 0\n", 6, "max-dmabuf-buffers");
 }
 
 static void test_runtime_vm(void) {
@@ -281,6 +283,7 @@ static void test_runtime_vm(void) {
 	CHECK(vm.colour == 0x123456 && strcmp(vm.allowlist, "default") == 0);
 	CHECK(policy_max_version(&vm.policy, "wl_compositor") == 4);
 	CHECK(vm.max_windows == 500 && vm.max_connections == 64);
+	CHECK(vm.max_dmabuf_buffers == 512);
 	config_vm_finish(&vm);
 	CHECK(!config_vm_init(&vm, &c, "../x", "X", "#123456", NULL, err,
 		sizeof(err)));
