@@ -40,6 +40,14 @@ def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def settled(pid):
+    """The proxy is in its sandbox: start-up (and, in sanitizer builds, the
+    leak check that runs before the sandbox, with fds of its own) is over,
+    so its fd count is its steady one."""
+    with open(f"/proc/{pid}/status") as f:
+        return "Seccomp:\t2" in f.read()
+
+
 def with_registry(c):
     c.get_registry()
     return c
@@ -348,6 +356,7 @@ def run_case(name, attack, expected):
     p = strict_prism() if name in STRICT_CASES else Prism()
     with p:
         proxy_pid = {v["name"]: v for v in p.vm_list()}["work"]["proxy_pid"]
+        wait_for(lambda: settled(proxy_pid), what="the proxy's sandbox")
         other = RawClient(p.vm_socket("personal"))
         other.sync()
         baseline = fd_count(proxy_pid)
