@@ -180,8 +180,9 @@ void render_frame_shape(struct render_target *t, const struct wlr_box *box,
 		 * Prism's are. */
 		pixman_region32_fini(&region);
 		render_rect(t, box, colour, clip);
-		if (hole != NULL) {
-			render_rect(t, hole, backdrop, clip);
+		struct wlr_box inner;
+		if (hole != NULL && wlr_box_intersection(&inner, hole, box)) {
+			render_rect(t, &inner, backdrop, clip);
 		}
 		return;
 	}
